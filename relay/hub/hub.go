@@ -1,0 +1,189 @@
+// Package hub keeps the relay's live connections and fans envelopes out to them.
+//
+// A Hub knows, per site, the connected agents and, per conversation, the
+// connected visitors. Publishing never blocks: each client has a bounded queue,
+// and a client that cannot keep up is disconnected (it resumes from its last
+// position when it reconnects, so nothing is lost).
+package hub
+
+import (
+	"sync"
+
+	"siegel/shared/ids"
+)
+
+// queueSize is the number of frames a client may lag behind before it is dropped.
+const queueSize = 1024
+
+// Hub is the registry of connected clients. The zero value is not usable; use New.
+type Hub struct {
+	mu    sync.Mutex
+	sites map[ids.SiteID]*siteSubs
+}
+
+type siteSubs struct {
+	agents   map[*client]struct{}
+	visitors map[ids.ConvID]map[*client]struct{}
+}
+
+// New returns an empty hub.
+func New() *Hub {
+	return &Hub{sites: make(map[ids.SiteID]*siteSubs)}
+}
+
+func (h *Hub) subs(site ids.SiteID) *siteSubs {
+	s := h.sites[site]
+	if s == nil {
+		s = &siteSubs{agents: map[*client]struct{}{}, visitors: map[ids.ConvID]map[*client]struct{}{}}
+		h.sites[site] = s
+	}
+	return s
+}
+
+func (h *Hub) addAgent(site ids.SiteID, c *client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.subs(site).agents[c] = struct{}{}
+}
+
+func (h *Hub) addVisitor(site ids.SiteID, conv ids.ConvID, c *client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.subs(site)
+	m := s.visitors[conv]
+	if m == nil {
+		m = map[*client]struct{}{}
+		s.visitors[conv] = m
+	}
+	m[c] = struct{}{}
+}
+
+func (h *Hub) remove(site ids.SiteID, conv ids.ConvID, c *client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.sites[site]
+	if s == nil {
+		return
+	}
+	delete(s.agents, c)
+	if m := s.visitors[conv]; m != nil {
+		delete(m, c)
+		if len(m) == 0 {
+			delete(s.visitors, conv)
+		}
+	}
+	if len(s.agents) == 0 && len(s.visitors) == 0 {
+		delete(h.sites, site)
+	}
+}
+
+// publish queues frame (a Deliver or Receipt for conversation conv at position
+// pos) for the site's agents and the conversation's visitors.
+func (h *Hub) publish(site ids.SiteID, conv ids.ConvID, pos uint64, frame []byte) {
+	h.mu.Lock()
+	s := h.sites[site]
+	var targets []*client
+	if s != nil {
+		targets = make([]*client, 0, len(s.agents)+len(s.visitors[conv]))
+		for c := range s.agents {
+			targets = append(targets, c)
+		}
+		for c := range s.visitors[conv] {
+			targets = append(targets, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range targets {
+		c.push(conv, pos, frame)
+	}
+}
+
+// Counts reports the number of connected agents and visitors (for metrics).
+func (h *Hub) Counts() (agents, visitors int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, s := range h.sites {
+		agents += len(s.agents)
+		for _, m := range s.visitors {
+			visitors += len(m)
+		}
+	}
+	return agents, visitors
+}
+
+// client is one connection's outgoing side.
+type client struct {
+	out  chan []byte
+	kick func() // closes the connection; safe to call more than once
+
+	mu        sync.Mutex
+	replaying int                   // > 0 while history is being replayed
+	held      []heldFrame           // pushes held back during a replay
+	replayed  map[ids.ConvID]uint64 // last position replayed per conversation
+}
+
+type heldFrame struct {
+	conv  ids.ConvID
+	pos   uint64
+	frame []byte
+}
+
+func newClient(kick func()) *client {
+	return &client{out: make(chan []byte, queueSize), kick: kick, replayed: map[ids.ConvID]uint64{}}
+}
+
+// send queues a reply frame; it reports false when the client is too slow and was kicked.
+func (c *client) send(frame []byte) bool {
+	select {
+	case c.out <- frame:
+		return true
+	default:
+		c.kick()
+		return false
+	}
+}
+
+// push queues a pushed frame, holding it back while a replay is running so that
+// the client sees every position once and in order.
+func (c *client) push(conv ids.ConvID, pos uint64, frame []byte) {
+	c.mu.Lock()
+	if c.replaying > 0 {
+		c.held = append(c.held, heldFrame{conv, pos, frame})
+		c.mu.Unlock()
+		return
+	}
+	last, ok := c.replayed[conv]
+	c.mu.Unlock()
+	if ok && pos != 0 && pos <= last {
+		return
+	}
+	c.send(frame)
+}
+
+func (c *client) beginReplay() {
+	c.mu.Lock()
+	c.replaying++
+	c.mu.Unlock()
+}
+
+// endReplay records the last replayed position of conv and releases held pushes
+// that the replay did not already cover.
+func (c *client) endReplay(conv ids.ConvID, last uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if last > c.replayed[conv] {
+		c.replayed[conv] = last
+	}
+	c.replaying--
+	if c.replaying > 0 {
+		return
+	}
+	held := c.held
+	c.held = nil
+	for _, f := range held {
+		if f.pos != 0 && f.pos <= c.replayed[f.conv] {
+			continue
+		}
+		c.send(f.frame)
+	}
+}

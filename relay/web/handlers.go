@@ -1,0 +1,96 @@
+package web
+
+import (
+	"net/http"
+
+	"siegel/relay/web/views"
+	"siegel/shared/ids"
+)
+
+func (s *Server) handleLoader(w http.ResponseWriter, r *http.Request) {
+	x := s.Assets.byName["loader.js"]
+	if x == nil {
+		plainError(w, http.StatusNotFound, "loader not found")
+		return
+	}
+	s.Assets.serve(w, r, x, "public, max-age=300")
+}
+
+func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
+	x := s.Assets.byURL["/static/"+r.PathValue("file")]
+	if x == nil {
+		plainError(w, http.StatusNotFound, "not found")
+		return
+	}
+	s.Assets.serve(w, r, x, "public, max-age=31536000, immutable")
+}
+
+func (s *Server) handleFrame(w http.ResponseWriter, r *http.Request) {
+	site, ok := s.siteFromQuery(w, r)
+	if !ok {
+		return
+	}
+	owner, err := ids.ParseFingerprint(r.URL.Query().Get("owner"))
+	if err != nil {
+		plainError(w, http.StatusBadRequest, "invalid or missing owner parameter")
+		return
+	}
+	setPageHeaders(w, pagePolicy{connect: []string{s.wsBase()}, frameAncestors: site.Origins})
+	p := views.FramePage{
+		Site:     site.ID.String(),
+		Owner:    owner.String(),
+		Relay:    s.wsBase(),
+		CSS:      s.Assets.URL("widget.css"),
+		WasmExec: s.Assets.URL("wasm_exec.js"),
+		Boot:     s.Assets.URL("frame.js"),
+		Wasm:     s.Assets.URL("widget.wasm"),
+	}
+	if p.WasmExec == "" {
+		p.Wasm = ""
+	}
+	if err := views.Frame(p).Render(r.Context(), w); err != nil {
+		s.Log.Error("render frame page", "err", err)
+	}
+}
+
+func (s *Server) handleAgent(w http.ResponseWriter, r *http.Request) {
+	setPageHeaders(w, pagePolicy{connect: []string{s.wsBase()}})
+	p := views.AgentPage{
+		Relay:    s.wsBase(),
+		CSS:      s.Assets.URL("agent.css"),
+		WasmExec: s.Assets.URL("wasm_exec.js"),
+		Boot:     s.Assets.URL("agent.js"),
+		Wasm:     s.Assets.URL("agent.wasm"),
+	}
+	if p.WasmExec == "" {
+		p.Wasm = ""
+	}
+	if s.DemoKey != nil {
+		p.DemoKey = "/demo/agent.key"
+	}
+	if err := views.Agent(p).Render(r.Context(), w); err != nil {
+		s.Log.Error("render agent page", "err", err)
+	}
+}
+
+func (s *Server) handleDemoKey(w http.ResponseWriter, r *http.Request) {
+	if s.DemoKey == nil {
+		plainError(w, http.StatusNotFound, "not found")
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.Write(s.DemoKey)
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write([]byte("ok\n"))
+}
+
+func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
+	plainError(w, http.StatusOK, "Siegel relay. Agents: /agent")
+}

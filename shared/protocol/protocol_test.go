@@ -1,0 +1,297 @@
+package protocol
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/binary"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"siegel/shared/ids"
+)
+
+// frame builds a frame from a raw header and body, without Encode.
+func frame(version byte, t Type, reqID uint32, body ...[]byte) []byte {
+	b := []byte{version, byte(t)}
+	b = binary.BigEndian.AppendUint32(b, reqID)
+	for _, p := range body {
+		b = append(b, p...)
+	}
+	return b
+}
+
+func u64b(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+func u16b(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
+
+func entry(c ids.ConvID, last, created, delivered uint64) []byte {
+	b := append([]byte(nil), c[:]...)
+	b = append(b, u64b(last)...)
+	b = append(b, u64b(created)...)
+	return append(b, u64b(delivered)...)
+}
+
+func TestDecodeRejects(t *testing.T) {
+	c1, c2 := conv(0x20), conv(0x30)
+	helloBody := func(role byte) []byte {
+		b := []byte{role}
+		b = append(b, make([]byte, 16+32+32)...)
+		b = append(b, u64b(1)...)
+		return append(b, make([]byte, 64)...)
+	}
+	tooMany := u16b(MaxConversations + 1)
+	for i := 0; i <= MaxConversations; i++ {
+		var c ids.ConvID
+		binary.BigEndian.PutUint16(c[:], uint16(i))
+		tooMany = append(tooMany, entry(c, 1, 1, 1)...)
+	}
+	big := frame(1, TypeSend, 1, make([]byte, MaxFrameSize-HeaderSize+1))
+
+	cases := []struct {
+		name string
+		in   []byte
+		want error
+	}{
+		{"empty", nil, ErrMalformed},
+		{"version 0", frame(0, TypeList, 1), ErrUnsupportedVersion},
+		{"version 2", frame(2, TypeList, 1), ErrUnsupportedVersion},
+		{"version 2 short", []byte{2}, ErrUnsupportedVersion},
+		{"header 1 byte", []byte{1}, ErrMalformed},
+		{"header 5 bytes", []byte{1, 7, 0, 0, 0}, ErrMalformed},
+		{"too large", big, ErrMalformed},
+		{"type 0", frame(1, 0, 1), ErrMalformed},
+		{"type 14", frame(1, 14, 1), ErrMalformed},
+		{"type 255", frame(1, 255, 1), ErrMalformed},
+		{"challenge short", frame(1, TypeChallenge, 0, make([]byte, 31)), ErrMalformed},
+		{"challenge long", frame(1, TypeChallenge, 0, make([]byte, 33)), ErrMalformed},
+		{"hello short", frame(1, TypeHello, 1, helloBody(1)[:helloSize-1]), ErrMalformed},
+		{"hello long", frame(1, TypeHello, 1, helloBody(1), []byte{0}), ErrMalformed},
+		{"hello role 0", frame(1, TypeHello, 1, helloBody(0)), ErrMalformed},
+		{"hello role 3", frame(1, TypeHello, 1, helloBody(3)), ErrMalformed},
+		{"welcome empty roster", frame(1, TypeWelcome, 1, c1[:], u64b(1), u64b(1)), ErrMalformed},
+		{"welcome short", frame(1, TypeWelcome, 1, c1[:], u64b(1)), ErrMalformed},
+		{"send empty", frame(1, TypeSend, 1), ErrMalformed},
+		{"ack short", frame(1, TypeAck, 1, c1[:], u64b(1), u64b(1)[:7]), ErrMalformed},
+		{"ack long", frame(1, TypeAck, 1, c1[:], u64b(1), u64b(1), []byte{0}), ErrMalformed},
+		{"deliver empty envelope", frame(1, TypeDeliver, 0, c1[:], u64b(1), u64b(1)), ErrMalformed},
+		{"deliver short", frame(1, TypeDeliver, 0, c1[:], u64b(1)), ErrMalformed},
+		{"list with body", frame(1, TypeList, 1, []byte{0}), ErrMalformed},
+		{"conversations no count", frame(1, TypeConversations, 1), ErrMalformed},
+		{"conversations half count", frame(1, TypeConversations, 1, []byte{0}), ErrMalformed},
+		{"conversations too many", frame(1, TypeConversations, 1, tooMany), ErrMalformed},
+		{"conversations missing entry", frame(1, TypeConversations, 1, u16b(2), entry(c1, 1, 1, 1)), ErrMalformed},
+		{"conversations trailing", frame(1, TypeConversations, 1, u16b(1), entry(c1, 1, 1, 1), []byte{0}), ErrMalformed},
+		{"conversations short entry", frame(1, TypeConversations, 1, u16b(1), entry(c1, 1, 1, 1)[:47]), ErrMalformed},
+		{"conversations unsorted", frame(1, TypeConversations, 1, u16b(2), entry(c2, 1, 1, 1), entry(c1, 1, 1, 1)), ErrMalformed},
+		{"conversations duplicate", frame(1, TypeConversations, 1, u16b(2), entry(c1, 1, 1, 1), entry(c1, 2, 2, 2)), ErrMalformed},
+		{"fetch short", frame(1, TypeFetch, 1, c1[:], u64b(1)[:7]), ErrMalformed},
+		{"fetch long", frame(1, TypeFetch, 1, c1[:], u64b(1), []byte{0}), ErrMalformed},
+		{"fetched short", frame(1, TypeFetched, 1, c1[:]), ErrMalformed},
+		{"delivered long", frame(1, TypeDelivered, 1, c1[:], u64b(1), u64b(1)), ErrMalformed},
+		{"receipt short", frame(1, TypeReceipt, 0, c1[:15]), ErrMalformed},
+		{"error no body", frame(1, TypeError, 1), ErrMalformed},
+		{"error no length", frame(1, TypeError, 1, u16b(1)), ErrMalformed},
+		{"error reason short", frame(1, TypeError, 1, u16b(1), []byte{3}, []byte("ab")), ErrMalformed},
+		{"error reason long", frame(1, TypeError, 1, u16b(1), []byte{1}, []byte("ab")), ErrMalformed},
+		{"error reason control", frame(1, TypeError, 1, u16b(1), []byte{2}, []byte("a\n")), ErrMalformed},
+		{"error reason DEL", frame(1, TypeError, 1, u16b(1), []byte{2}, []byte("a\x7f")), ErrMalformed},
+		{"error reason non-ASCII", frame(1, TypeError, 1, u16b(1), []byte{2}, []byte("\xc3\xa4")), ErrMalformed},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, f, err := Decode(c.in)
+			if !errors.Is(err, c.want) {
+				t.Fatalf("Decode = %v, %v; want %v", f, err, c.want)
+			}
+			if f != nil {
+				t.Fatalf("Decode returned a frame with an error: %#v", f)
+			}
+		})
+	}
+}
+
+func TestDecodeErrorKeepsRequestID(t *testing.T) {
+	id, _, err := Decode(frame(1, TypeSend, 0x01020304))
+	if !errors.Is(err, ErrMalformed) || id != 0x01020304 {
+		t.Fatalf("Decode = %#x, %v; want request ID 0x01020304 and ErrMalformed", id, err)
+	}
+	id, _, err = Decode(frame(2, TypeSend, 0x01020304, []byte{1}))
+	if !errors.Is(err, ErrUnsupportedVersion) || id != 0 {
+		t.Fatalf("Decode = %#x, %v; want 0 and ErrUnsupportedVersion", id, err)
+	}
+}
+
+func roundTrip(t *testing.T, reqID uint32, f Frame) []byte {
+	t.Helper()
+	b := Encode(reqID, f)
+	id, g, err := Decode(b)
+	if err != nil {
+		t.Fatalf("Decode(Encode(%#v)): %v", f, err)
+	}
+	if id != reqID || !reflect.DeepEqual(g, f) {
+		t.Fatalf("round trip: got %d %#v, want %d %#v", id, g, reqID, f)
+	}
+	if !bytes.Equal(Encode(id, g), b) {
+		t.Fatal("re-encoding differs")
+	}
+	return b
+}
+
+func TestRoundTripLimits(t *testing.T) {
+	var full Conversations
+	for i := 0; i < MaxConversations; i++ {
+		var c ids.ConvID
+		binary.BigEndian.PutUint32(c[:], uint32(i)<<8)
+		full.Entries = append(full.Entries, ConvInfo{Conv: c, LastPos: uint64(i), Created: 1 << 40, DeliveredPos: ^uint64(0)})
+	}
+	roundTrip(t, 1, &full)
+	roundTrip(t, 1, &Conversations{})
+	roundTrip(t, 0, &Error{Code: CodeInternal, Reason: strings.Repeat("~", MaxReason)})
+	roundTrip(t, 0, &Error{Code: 0xffff})
+	roundTrip(t, ^uint32(0), &Hello{Role: RoleAgent, Since: ^uint64(0)})
+	roundTrip(t, 0, &Welcome{Roster: []byte{1}})
+	// The largest frame.
+	b := roundTrip(t, 0, &Deliver{Envelope: make([]byte, MaxFrameSize-HeaderSize-deliverFixed)})
+	if len(b) != MaxFrameSize {
+		t.Fatalf("largest deliver is %d bytes", len(b))
+	}
+}
+
+func TestEncodeAdjusts(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	_, f, err := Decode(Encode(9, &Error{Code: CodeLimit, Reason: "bad\tbyte \xff " + long}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := f.(*Error)
+	if len(e.Reason) != MaxReason || !strings.HasPrefix(e.Reason, "bad?byte ? xxx") {
+		t.Fatalf("reason = %q (%d bytes)", e.Reason, len(e.Reason))
+	}
+
+	var many Conversations
+	for i := 0; i < MaxConversations+5; i++ {
+		var c ids.ConvID
+		binary.BigEndian.PutUint16(c[:], uint16(i))
+		many.Entries = append(many.Entries, ConvInfo{Conv: c})
+	}
+	_, f, err = Decode(Encode(1, &many))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.(*Conversations).Entries; !reflect.DeepEqual(got, many.Entries[:MaxConversations]) {
+		t.Fatalf("got %d entries", len(got))
+	}
+}
+
+func TestErrorFrame(t *testing.T) {
+	e := ErrorFrame(CodeForbidden, "agent \"Zoë\"\n")
+	if e.Code != CodeForbidden || e.Reason != "agent \"Zo??\"?" {
+		t.Fatalf("ErrorFrame = %#v", e)
+	}
+	if e.Error() != "forbidden: agent \"Zo??\"?" {
+		t.Fatalf("Error() = %q", e.Error())
+	}
+	if got := ErrorFrame(CodeInternal, "").Error(); got != "internal" {
+		t.Fatalf("Error() = %q", got)
+	}
+	if got := ErrorFrame(CodeState, strings.Repeat("a", 1000)); len(got.Reason) != MaxReason {
+		t.Fatalf("reason length %d", len(got.Reason))
+	}
+	var fe *Error
+	if err := error(e); !errors.As(err, &fe) || fe.Code != CodeForbidden {
+		t.Fatal("an Error frame is not usable as an error")
+	}
+}
+
+func TestNames(t *testing.T) {
+	codes := map[ErrorCode]string{
+		CodeMalformed: "malformed", CodeUnsupportedVersion: "unsupported version",
+		CodeBadSignature: "bad signature", CodeUnknownSite: "unknown site",
+		CodeForbidden: "forbidden", CodeNotFound: "not found", CodeSequence: "sequence",
+		CodeTooLarge: "too large", CodeRateLimited: "rate limited", CodeInternal: "internal",
+		CodeState: "state", CodeLimit: "limit", 0: "code 0", 13: "code 13", 65535: "code 65535",
+	}
+	for c, want := range codes {
+		if c.String() != want {
+			t.Errorf("ErrorCode(%d).String() = %q, want %q", c, c.String(), want)
+		}
+	}
+	for ty, want := range map[Type]string{TypeChallenge: "challenge", TypeConversations: "conversations", TypeError: "error", 0: "type 0", 14: "type 14"} {
+		if ty.String() != want {
+			t.Errorf("Type(%d).String() = %q, want %q", ty, ty.String(), want)
+		}
+	}
+	for _, v := range vectors() {
+		if got := strings.SplitN(v.name, "-", 2)[1]; got != v.frame.Type().String() {
+			t.Errorf("%s: type name %q", v.name, v.frame.Type())
+		}
+	}
+}
+
+func TestHelloSignature(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(m []byte) (s [64]byte) { copy(s[:], ed25519.Sign(priv, m)); return }
+	var nonce [32]byte
+	nonce[0] = 1
+	h := &Hello{Role: RoleAgent, Since: 3}
+	copy(h.SignKey[:], priv.Public().(ed25519.PublicKey))
+	h.Site[0] = 9
+	SignHello(nonce, h, sign)
+	if !VerifyHello(nonce, h) {
+		t.Fatal("valid hello does not verify")
+	}
+	// The signature survives the wire.
+	_, f, err := Decode(Encode(1, h))
+	if err != nil || !VerifyHello(nonce, f.(*Hello)) {
+		t.Fatalf("decoded hello does not verify: %v", err)
+	}
+
+	signed := HelloSigned(nonce, h)
+	if !bytes.HasPrefix(signed, []byte("siegel/hello/v1")) ||
+		!bytes.Equal(signed[15:47], nonce[:]) ||
+		!bytes.Equal(signed[47:], Encode(1, h)[HeaderSize:HeaderSize+helloUnsigned]) {
+		t.Fatalf("HelloSigned layout: %x", signed)
+	}
+
+	wrongNonce := nonce
+	wrongNonce[31] ^= 1
+	if VerifyHello(wrongNonce, h) {
+		t.Error("hello verifies with another nonce")
+	}
+	other, _, _ := ed25519.GenerateKey(nil)
+	wrongKey := *h
+	copy(wrongKey.SignKey[:], other)
+	if VerifyHello(nonce, &wrongKey) {
+		t.Error("hello verifies with another key")
+	}
+	for name, mut := range map[string]func(*Hello){
+		"role":  func(h *Hello) { h.Role = RoleVisitor },
+		"site":  func(h *Hello) { h.Site[15] ^= 1 },
+		"box":   func(h *Hello) { h.BoxKey[0] ^= 1 },
+		"since": func(h *Hello) { h.Since++ },
+		"sig":   func(h *Hello) { h.Sig[10] ^= 1 },
+	} {
+		m := *h
+		mut(&m)
+		if VerifyHello(nonce, &m) {
+			t.Errorf("hello verifies with a changed %s", name)
+		}
+	}
+}
+
+func TestEncodePanicsOnForeignFrame(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("no panic")
+		}
+	}()
+	Encode(1, foreign{})
+}
+
+type foreign struct{}
+
+func (foreign) Type() Type { return TypeList }
