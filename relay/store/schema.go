@@ -1,0 +1,90 @@
+package store
+
+import (
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+
+	"siegel/shared/ids"
+)
+
+// Top-level buckets and fixed keys (docs/STORAGE.md §2).
+var (
+	bucketMeta     = []byte("meta")
+	bucketSites    = []byte("sites")
+	bucketRosters  = []byte("rosters")
+	bucketConvs    = []byte("convs")
+	bucketCounters = []byte("counters")
+
+	keySchema = []byte("schema") // in meta
+
+	// Inside a conversation bucket.
+	keyConvMeta   = []byte("m")
+	bucketEnvs    = []byte("e")
+	bucketSenders = []byte("s")
+)
+
+// migration moves the database from one schema version to the next. Migrations run in
+// order, all pending ones in the same transaction as the version update, so a crash
+// leaves either the old or the new schema.
+type migration func(tx *bolt.Tx) error
+
+// migrations[i] moves schema version i to i+1; the current version is len(migrations).
+// Append only: never change or reorder an entry that has been released.
+var migrations = []migration{
+	migrate1,
+}
+
+// SchemaVersion is the schema version this program writes; it equals len(migrations).
+const SchemaVersion = 1
+
+// migrate1 creates the initial layout.
+func migrate1(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketSites, bucketRosters, bucketConvs, bucketCounters} {
+		if _, err := tx.CreateBucket(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// schemaVersion reads the stored schema version: 0 for an empty file.
+func schemaVersion(tx *bolt.Tx) (uint32, error) {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		empty := true
+		tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
+		if !empty {
+			return 0, ids.Wrap("database has buckets but no schema version (not a store)", ErrSchema)
+		}
+		return 0, nil
+	}
+	return decodeSchema(meta.Get(keySchema))
+}
+
+// migrate brings the database to len(list), or refuses a newer one.
+func migrate(tx *bolt.Tx, list []migration) error {
+	v, err := schemaVersion(tx)
+	if err != nil {
+		return err
+	}
+	want := uint32(len(list))
+	if v > want {
+		return ids.Wrap("database schema version "+strconv.FormatUint(uint64(v), 10)+
+			" is newer than this program supports ("+strconv.FormatUint(uint64(want), 10)+
+			"); use a newer relay", ErrSchema)
+	}
+	if v == want {
+		return nil
+	}
+	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+	if err != nil {
+		return err
+	}
+	for i := v; i < want; i++ {
+		if err := list[i](tx); err != nil {
+			return ids.Wrap("migration to schema version "+strconv.FormatUint(uint64(i+1), 10), err)
+		}
+	}
+	return meta.Put(keySchema, encodeSchema(want))
+}
