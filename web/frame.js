@@ -3,6 +3,12 @@
    before this script). On failure it shows a plain error text in the root. */
 (function () {
   "use strict";
+  // Keep messages that arrive before the widget listens (the loader's first
+  // "open" is posted when the frame loads); the widget replays and clears them.
+  var early = window.siegelEarly = [];
+  window.addEventListener("message", function (e) {
+    if (window.siegelEarly === early) early.push(e);
+  });
   var ROOT = "siegel-root",
     DE = "Der Chat konnte nicht geladen werden.",
     EN = "The chat could not be loaded.";

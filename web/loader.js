@@ -24,11 +24,12 @@
       (on ? "" : "display:none");
   }
   function post() {
-    on && ld && f.contentWindow.postMessage({ siegel: 1, type: "open" }, O);
+    ld && f.contentWindow.postMessage({ siegel: 1, type: on ? "open" : "close" }, O);
   }
   function hide() {
     on = 0;
     place();
+    post();
     b.focus();
   }
   function init() {

@@ -1,0 +1,305 @@
+package agent
+
+import "strings"
+
+// Lang is a user-interface language.
+type Lang uint8
+
+const (
+	// German is the default language.
+	German Lang = iota
+	// English is used when the browser prefers it.
+	English
+)
+
+// Code returns the BCP 47 code of the language ("de" or "en").
+func (l Lang) Code() string {
+	if l == English {
+		return "en"
+	}
+	return "de"
+}
+
+// PickLang chooses the interface language from the browser's preferred
+// languages (navigator.languages, most preferred first): the first entry that
+// is German or English decides; German is the default.
+func PickLang(prefs []string) Lang {
+	for _, p := range prefs {
+		p = strings.ToLower(strings.TrimSpace(p))
+		if p == "de" || strings.HasPrefix(p, "de-") {
+			return German
+		}
+		if p == "en" || strings.HasPrefix(p, "en-") {
+			return English
+		}
+	}
+	return German
+}
+
+// Text holds every user-visible string of the agent page in one language.
+type Text struct {
+	Lang Lang
+
+	Title string
+
+	// Unlock and key import.
+	ImportTitle  string
+	UnlockTitle  string
+	NoKey        string
+	ImportKey    string
+	ImportHint   string
+	LoadDemo     string
+	LoadingKey   string
+	Locked       string
+	Passphrase   string
+	Unlock       string
+	Unlocking    string
+	ExportKey    string
+	ForgetKey    string
+	ForgetAsk    string
+	WrongPass    string
+	EmptyPass    string
+	BadKeyFile   string
+	KeyVersion   string
+	KeyLoadError string
+	StorageError string
+	LoggedInAs   string
+	Lock         string
+
+	// Connection.
+	Connecting   string
+	Online       string
+	Offline      string
+	RetryIn      string // followed by a number of seconds and Seconds
+	Seconds      string
+	Reconnect    string
+	ErrRoster    string
+	ErrNotAgent  string
+	ErrSite      string
+	ErrProtocol  string
+	ErrServer    string
+	ErrRate      string
+	ErrTooLarge  string
+	ErrLimit     string
+	ErrNotFound  string
+	ErrForbidden string
+	ErrVersion   string
+	ErrPage      string
+	ErrOtherSite string
+
+	// Conversations.
+	Conversations   string
+	NoConversations string
+	Conversation    string
+	Unread          string
+	UnreadOne       string
+	UnreadMany      string // follows the count
+	Started         string
+	LastActivity    string
+	Select          string
+	Loading         string
+	Back            string
+
+	// Transcript and reply.
+	Transcript   string
+	Visitor      string
+	You          string
+	Pending      string
+	Sent         string
+	Failed       string
+	SendFailed   string
+	NotSynced    string
+	NoVisitorKey string
+	OutboxFull   string
+	Stopped      string
+	Unreadable   string
+	ReplyLabel   string
+	ReplyHint    string
+	Send         string
+	EmptyReply   string
+	TooLong      string
+	SendOffline  string
+	Today        string
+	Yesterday    string
+	UnknownAgent string
+}
+
+var textDE = Text{
+	Lang:  German,
+	Title: "Siegel – Posteingang",
+
+	ImportTitle:  "Agenten-Schlüssel einrichten",
+	UnlockTitle:  "Schlüssel entsperren",
+	NoKey:        "In diesem Browser ist noch kein Agenten-Schlüssel gespeichert.",
+	ImportKey:    "Schlüsseldatei importieren",
+	ImportHint:   "Wählen Sie die Schlüsseldatei, die Sie vom Website-Betreiber erhalten oder als Sicherung exportiert haben.",
+	LoadDemo:     "Demo-Schlüssel laden",
+	LoadingKey:   "Lade Schlüssel…",
+	Locked:       "Ihr Schlüssel ist mit einer Passphrase geschützt.",
+	Passphrase:   "Passphrase",
+	Unlock:       "Entsperren",
+	Unlocking:    "Entsperre…",
+	ExportKey:    "Schlüsseldatei sichern",
+	ForgetKey:    "Schlüssel aus diesem Browser entfernen",
+	ForgetAsk:    "Schlüssel wirklich aus diesem Browser entfernen? Ohne Sicherung ist er verloren.",
+	WrongPass:    "Die Passphrase ist falsch. Bitte versuchen Sie es noch einmal.",
+	EmptyPass:    "Bitte geben Sie Ihre Passphrase ein.",
+	BadKeyFile:   "Das ist keine gültige Siegel-Schlüsseldatei.",
+	KeyVersion:   "Diese Schlüsseldatei stammt aus einer neueren Version und wird nicht unterstützt.",
+	KeyLoadError: "Die Schlüsseldatei konnte nicht geladen werden.",
+	StorageError: "Der Schlüssel konnte in diesem Browser nicht gespeichert werden.",
+	LoggedInAs:   "Angemeldet als",
+	Lock:         "Sperren",
+
+	Connecting:   "Verbinde…",
+	Online:       "Verbunden",
+	Offline:      "Keine Verbindung.",
+	RetryIn:      "Neuer Versuch in",
+	Seconds:      "s",
+	Reconnect:    "Jetzt verbinden",
+	ErrRoster:    "Die Agentenliste der Website ist ungültig oder nicht vom Eigentümer signiert. Aus Sicherheitsgründen wird nichts angezeigt.",
+	ErrNotAgent:  "Ihr Schlüssel steht nicht (mehr) in der Agentenliste dieser Website.",
+	ErrSite:      "Die Website ist dem Server unbekannt.",
+	ErrProtocol:  "Der Server hat unerwartet geantwortet.",
+	ErrServer:    "Fehler auf dem Server. Bitte später erneut versuchen.",
+	ErrRate:      "Zu viele Anfragen. Bitte kurz warten.",
+	ErrTooLarge:  "Die Nachricht ist zu groß.",
+	ErrLimit:     "Das Gespräch hat die Höchstzahl an Nachrichten erreicht.",
+	ErrNotFound:  "Dieses Gespräch gibt es nicht mehr.",
+	ErrForbidden: "Das ist mit Ihrem Schlüssel nicht erlaubt.",
+	ErrVersion:   "Der Server spricht eine andere Protokollversion. Bitte laden Sie die Seite neu.",
+	ErrPage:      "Die Seite ist fehlerhaft eingerichtet (ungültige Website-Kennung).",
+	ErrOtherSite: "Dieser Schlüssel gehört zu einer anderen Website.",
+
+	Conversations:   "Gespräche",
+	NoConversations: "Noch keine Gespräche.",
+	Conversation:    "Gespräch",
+	Unread:          "ungelesen",
+	UnreadOne:       "1 ungelesene Nachricht",
+	UnreadMany:      "ungelesene Nachrichten",
+	Started:         "begonnen",
+	LastActivity:    "zuletzt aktiv",
+	Select:          "Wählen Sie links ein Gespräch aus.",
+	Loading:         "Lade Gespräch…",
+	Back:            "Zurück zur Liste",
+
+	Transcript:   "Verlauf",
+	Visitor:      "Besucher",
+	You:          "Sie",
+	Pending:      "wird gesendet…",
+	Sent:         "gesendet",
+	Failed:       "nicht gesendet",
+	SendFailed:   "Die Antwort wurde nicht angenommen und nicht gesendet.",
+	NotSynced:    "Das Gespräch wird noch geladen. Bitte senden Sie gleich noch einmal.",
+	NoVisitorKey: "Der Besucher hat noch nichts geschrieben; eine Antwort ist noch nicht möglich.",
+	OutboxFull:   "Zu viele Antworten warten auf die Verbindung. Bitte warten Sie, bis sie gesendet sind.",
+	Stopped:      "Die Verbindung wurde aus Sicherheitsgründen beendet; es wird nichts gesendet.",
+	Unreadable:   "Nachricht konnte nicht entschlüsselt werden.",
+	ReplyLabel:   "Antwort",
+	ReplyHint:    "Enter sendet, Umschalt+Enter beginnt eine neue Zeile.",
+	Send:         "Senden",
+	EmptyReply:   "Bitte geben Sie eine Antwort ein.",
+	TooLong:      "Die Antwort ist zu lang.",
+	SendOffline:  "Keine Verbindung – die Antwort wird gesendet, sobald die Verbindung steht.",
+	Today:        "heute",
+	Yesterday:    "gestern",
+	UnknownAgent: "Agent",
+}
+
+var textEN = Text{
+	Lang:  English,
+	Title: "Siegel – Inbox",
+
+	ImportTitle:  "Set up your agent key",
+	UnlockTitle:  "Unlock your key",
+	NoKey:        "No agent key is stored in this browser yet.",
+	ImportKey:    "Import key file",
+	ImportHint:   "Choose the key file you received from the site owner or exported as a backup.",
+	LoadDemo:     "Load demo key",
+	LoadingKey:   "Loading key…",
+	Locked:       "Your key is protected by a passphrase.",
+	Passphrase:   "Passphrase",
+	Unlock:       "Unlock",
+	Unlocking:    "Unlocking…",
+	ExportKey:    "Back up key file",
+	ForgetKey:    "Remove key from this browser",
+	ForgetAsk:    "Really remove the key from this browser? Without a backup it is lost.",
+	WrongPass:    "The passphrase is wrong. Please try again.",
+	EmptyPass:    "Please enter your passphrase.",
+	BadKeyFile:   "This is not a valid Siegel key file.",
+	KeyVersion:   "This key file comes from a newer version and is not supported.",
+	KeyLoadError: "The key file could not be loaded.",
+	StorageError: "The key could not be stored in this browser.",
+	LoggedInAs:   "Signed in as",
+	Lock:         "Lock",
+
+	Connecting:   "Connecting…",
+	Online:       "Connected",
+	Offline:      "No connection.",
+	RetryIn:      "Retrying in",
+	Seconds:      "s",
+	Reconnect:    "Connect now",
+	ErrRoster:    "The site's agent list is invalid or not signed by the owner. For your safety nothing is shown.",
+	ErrNotAgent:  "Your key is not (or no longer) in this site's agent list.",
+	ErrSite:      "The server does not know this site.",
+	ErrProtocol:  "The server answered unexpectedly.",
+	ErrServer:    "Server error. Please try again later.",
+	ErrRate:      "Too many requests. Please wait a moment.",
+	ErrTooLarge:  "The message is too large.",
+	ErrLimit:     "The conversation has reached the maximum number of messages.",
+	ErrNotFound:  "This conversation no longer exists.",
+	ErrForbidden: "Your key is not allowed to do that.",
+	ErrVersion:   "The server speaks another protocol version. Please reload the page.",
+	ErrPage:      "The page is set up incorrectly (invalid site ID).",
+	ErrOtherSite: "This key belongs to another site.",
+
+	Conversations:   "Conversations",
+	NoConversations: "No conversations yet.",
+	Conversation:    "Conversation",
+	Unread:          "unread",
+	UnreadOne:       "1 unread message",
+	UnreadMany:      "unread messages",
+	Started:         "started",
+	LastActivity:    "last active",
+	Select:          "Choose a conversation on the left.",
+	Loading:         "Loading conversation…",
+	Back:            "Back to the list",
+
+	Transcript:   "Transcript",
+	Visitor:      "Visitor",
+	You:          "You",
+	Pending:      "sending…",
+	Sent:         "sent",
+	Failed:       "not sent",
+	SendFailed:   "The reply was refused and not sent.",
+	NotSynced:    "The conversation is still loading. Please send again in a moment.",
+	NoVisitorKey: "The visitor has not written anything yet; a reply is not possible yet.",
+	OutboxFull:   "Too many replies are waiting for the connection. Please wait until they are sent.",
+	Stopped:      "The connection was ended for security reasons; nothing is sent.",
+	Unreadable:   "This message could not be decrypted.",
+	ReplyLabel:   "Reply",
+	ReplyHint:    "Enter sends, Shift+Enter starts a new line.",
+	Send:         "Send",
+	EmptyReply:   "Please type a reply.",
+	TooLong:      "The reply is too long.",
+	SendOffline:  "No connection – the reply will be sent as soon as the connection is back.",
+	Today:        "today",
+	Yesterday:    "yesterday",
+	UnknownAgent: "Agent",
+}
+
+// Strings returns the texts of the given language.
+func Strings(l Lang) *Text {
+	if l == English {
+		return &textEN
+	}
+	return &textDE
+}
+
+// UnreadLabel is the accessible description of an unread count.
+func (t *Text) UnreadLabel(n int) string {
+	if n == 1 {
+		return t.UnreadOne
+	}
+	return itoa(n) + " " + t.UnreadMany
+}

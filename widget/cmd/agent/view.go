@@ -1,0 +1,654 @@
+//go:build js
+
+package main
+
+import (
+	"strconv"
+	"time"
+
+	"siegel/shared/ids"
+	"siegel/widget/agent"
+	"siegel/widget/jsbridge"
+)
+
+// maxKeyFile is the largest key file accepted for import (a real one is
+// under 300 bytes).
+const maxKeyFile = 64 << 10
+
+type el = jsbridge.Element
+
+var (
+	E     = jsbridge.El
+	Class = jsbridge.Class
+	Attr  = jsbridge.Attr
+	Text  = jsbridge.Text
+	Kids  = jsbridge.Children
+)
+
+func tid(id string) jsbridge.Option { return Attr("data-testid", id) }
+
+func setHidden(e el, hidden bool) { e.SetProp("hidden", hidden) }
+
+// mode is what the body of the page shows.
+type mode uint8
+
+const (
+	modeNone mode = iota
+	modeImport
+	modeUnlock
+	modeInbox
+)
+
+func modeOf(p agent.Phase) mode {
+	switch p {
+	case agent.PhaseNoKey, agent.PhaseLoadingKey:
+		return modeImport
+	case agent.PhaseLocked, agent.PhaseUnlocking:
+		return modeUnlock
+	}
+	return modeInbox
+}
+
+type view struct {
+	app *agent.App
+	t   *agent.Text
+
+	// header
+	who, status, retry      el
+	reconnect, export, lock el
+	errBox, body            el
+	mode                    mode
+	lastPhase               agent.Phase
+	lastErr, lastTitle      string
+	lastStatus, lastState   string
+	lastRetry, lastWho      string
+
+	// import and unlock
+	fileInput, demoBtn, importBusy el
+	pass, unlockBtn, unlockBusy    el
+
+	// inbox
+	main, listEmpty, list     el
+	items                     map[ids.ConvID]*convItem
+	chatHead, chatTitle, back el
+	placeholder, loading      el
+	log                       el
+	msgs                      map[uint64]*msgItem
+	shown                     ids.ConvID
+	hasShown                  bool
+	reply, replyForm          el
+	focusChat                 bool
+	drafts                    map[ids.ConvID]string // unsent reply text per conversation
+}
+
+func newView(root el, app *agent.App) *view {
+	v := &view{app: app, t: app.Text(), lastPhase: 255, drafts: map[ids.ConvID]string{}}
+	t := v.t
+	v.who = E("span", Class("sa-who"), tid("agent-who"))
+	v.status = E("p", Class("sa-status"), tid("agent-status"), Attr("role", "status"), Attr("data-state", "idle"))
+	v.retry = E("span", Class("sa-retry"), tid("agent-retry"))
+	v.reconnect = E("button", Class("sa-secondary"), tid("agent-reconnect"), Attr("type", "button"), Text(t.Reconnect))
+	v.export = E("button", Class("sa-secondary"), tid("agent-export"), Attr("type", "button"), Text(t.ExportKey))
+	v.lock = E("button", Class("sa-secondary"), tid("agent-lock"), Attr("type", "button"), Text(t.Lock))
+	header := E("header", Class("sa-header"), Kids(
+		E("h1", Text(t.Title)), v.who, E("span", Class("sa-spacer")),
+		v.status, v.retry, v.reconnect, v.export, v.lock))
+	v.errBox = E("p", Class("sa-error"), tid("agent-error"), Attr("role", "alert"))
+	v.body = E("div", Class("sa-body"))
+	root.Clear()
+	root.Append(header, v.errBox, v.body)
+	setHidden(v.errBox, true)
+	setHidden(v.reconnect, true)
+	setHidden(v.export, true)
+	setHidden(v.lock, true)
+
+	v.reconnect.On("click", func(jsbridge.Event) { app.ReconnectNow() })
+	v.export.On("click", func(jsbridge.Event) {
+		if name, text, ok := app.Export(); ok {
+			jsbridge.DownloadText(name, "text/plain", text)
+		}
+	})
+	v.lock.On("click", func(jsbridge.Event) { app.Lock() })
+	return v
+}
+
+func (v *view) render() {
+	a := v.app
+	phase := a.Phase()
+
+	// Header.
+	if s := a.StatusText(); s != v.lastStatus {
+		v.lastStatus = s
+		v.status.SetText(s)
+	}
+	if s := a.StatusState(); s != v.lastState {
+		v.lastState = s
+		v.status.SetAttr("data-state", s)
+	}
+	if s := a.RetryText(); s != v.lastRetry {
+		v.lastRetry = s
+		v.retry.SetText(s)
+	}
+	setHidden(v.reconnect, a.Conn() != agent.ConnWaiting)
+	setHidden(v.export, !a.HasKey())
+	setHidden(v.lock, phase != agent.PhaseReady)
+	who := ""
+	if phase == agent.PhaseReady && a.Name() != "" {
+		who = v.t.LoggedInAs + " " + a.Name()
+	}
+	if who != v.lastWho {
+		v.lastWho = who
+		v.who.SetText(who)
+	}
+	if e := a.Error(); e != v.lastErr {
+		v.lastErr = e
+		v.errBox.SetText(e)
+		setHidden(v.errBox, e == "")
+	}
+
+	// Body.
+	m := modeOf(phase)
+	rebuilt := m != v.mode
+	if rebuilt {
+		v.build(m)
+	}
+	switch m {
+	case modeImport:
+		busy := phase == agent.PhaseLoadingKey
+		setHidden(v.importBusy, !busy)
+		v.fileInput.SetProp("disabled", busy)
+		if v.demoBtn.Valid() {
+			v.demoBtn.SetProp("disabled", busy)
+		}
+	case modeUnlock:
+		busy := phase == agent.PhaseUnlocking
+		setHidden(v.unlockBusy, !busy)
+		v.pass.SetProp("disabled", busy)
+		v.unlockBtn.SetProp("disabled", busy)
+		if busy {
+			v.unlockBtn.SetAttr("aria-busy", "true")
+		} else {
+			v.unlockBtn.RemoveAttr("aria-busy")
+		}
+		if rebuilt || (v.lastPhase == agent.PhaseUnlocking && !busy) {
+			v.pass.Focus()
+			if !rebuilt {
+				v.pass.SetProp("selectionStart", 0)
+				v.pass.SetProp("selectionEnd", len(v.pass.Value()))
+			}
+		}
+	case modeInbox:
+		v.renderList()
+		v.renderChat()
+	}
+	v.lastPhase = phase
+
+	title := v.t.Title
+	if phase == agent.PhaseReady {
+		if n := a.Inbox().TotalUnread(); n > 0 {
+			title = "(" + strconv.Itoa(n) + ") " + title
+		}
+	}
+	if title != v.lastTitle {
+		v.lastTitle = title
+		jsbridge.SetTitle(title)
+	}
+}
+
+// build replaces the body for a new mode.
+func (v *view) build(m mode) {
+	v.mode = m
+	v.body.Clear()
+	v.items, v.msgs, v.hasShown = nil, nil, false
+	clear(v.drafts) // typed text does not outlive a lock
+	switch m {
+	case modeImport:
+		v.body.Append(v.buildImport())
+	case modeUnlock:
+		v.body.Append(v.buildUnlock())
+	case modeInbox:
+		v.body.Append(v.buildInbox())
+	}
+}
+
+func (v *view) buildImport() el {
+	t, a := v.t, v.app
+	v.fileInput = E("input", Attr("type", "file"), Attr("id", "sa-keyfile"), tid("agent-keyfile"),
+		Attr("accept", ".key,.txt,text/plain"), Attr("aria-describedby", "sa-keyfile-hint"))
+	v.fileInput.On("change", func(jsbridge.Event) {
+		input := v.fileInput
+		jsbridge.ReadFileText(input, maxKeyFile, func(_, text string, err error) {
+			input.SetValue("")
+			if err != nil {
+				a.KeyUnreadable()
+				return
+			}
+			a.ImportKey(text)
+		})
+	})
+	v.importBusy = E("p", Class("sa-busy"), Attr("role", "status"), Text(t.LoadingKey))
+	sec := E("section", Class("sa-unlock"), Attr("aria-labelledby", "sa-import-h"), Kids(
+		E("h2", Attr("id", "sa-import-h"), Text(t.ImportTitle)),
+		E("p", Text(t.NoKey)),
+		E("p", Class("sa-file"), Kids(
+			E("label", Attr("for", "sa-keyfile"), Text(t.ImportKey)),
+			E("br"),
+			v.fileInput)),
+		E("p", Class("sa-hint"), Attr("id", "sa-keyfile-hint"), Text(t.ImportHint))))
+	v.demoBtn = el{}
+	if a.HasDemo() {
+		v.demoBtn = E("button", Attr("type", "button"), tid("agent-load-demo"), Text(t.LoadDemo))
+		v.demoBtn.On("click", func(jsbridge.Event) { a.LoadDemo() })
+		sec.Append(E("div", Class("sa-row"), Kids(v.demoBtn)))
+	}
+	sec.Append(v.importBusy)
+	return sec
+}
+
+func (v *view) buildUnlock() el {
+	t, a := v.t, v.app
+	v.pass = E("input", Attr("type", "password"), Attr("id", "sa-pass"), tid("agent-passphrase"),
+		Attr("autocomplete", "current-password"), Attr("required", ""))
+	v.unlockBtn = E("button", Attr("type", "submit"), tid("agent-unlock"), Text(t.Unlock))
+	v.unlockBusy = E("p", Class("sa-busy"), Attr("role", "status"), tid("agent-unlocking"), Text(t.Unlocking))
+	form := E("form", Attr("novalidate", ""), Kids(
+		E("label", Attr("for", "sa-pass"), Text(t.Passphrase)),
+		v.pass,
+		E("div", Class("sa-row"), Kids(v.unlockBtn)),
+		v.unlockBusy))
+	form.On("submit", func(ev jsbridge.Event) {
+		ev.PreventDefault()
+		a.Unlock(v.pass.Value())
+	})
+	forget := E("button", Attr("type", "button"), Class("sa-secondary"), tid("agent-forget"), Text(t.ForgetKey))
+	forget.On("click", func(jsbridge.Event) {
+		if jsbridge.Confirm(t.ForgetAsk) {
+			a.Forget()
+		}
+	})
+	demo := el{}
+	if a.HasDemo() {
+		demo = E("button", Attr("type", "button"), Class("sa-secondary"), tid("agent-load-demo"), Text(t.LoadDemo))
+		demo.On("click", func(jsbridge.Event) { a.LoadDemo() })
+	}
+	row := E("div", Class("sa-row"), Kids(forget))
+	if demo.Valid() {
+		row.Append(demo)
+	}
+	return E("section", Class("sa-unlock"), Attr("aria-labelledby", "sa-unlock-h"), Kids(
+		E("h2", Attr("id", "sa-unlock-h"), Text(t.UnlockTitle)),
+		E("p", Text(t.Locked)),
+		form, row))
+}
+
+func (v *view) buildInbox() el {
+	t, a := v.t, v.app
+	v.items = map[ids.ConvID]*convItem{}
+	v.msgs = map[uint64]*msgItem{}
+	v.list = E("ul", tid("agent-conversations"), Attr("aria-labelledby", "sa-list-h"))
+	v.listEmpty = E("p", Class("sa-empty"), Text(t.NoConversations))
+	listH := E("h2", Attr("id", "sa-list-h"), Attr("tabindex", "-1"), Text(t.Conversations))
+	nav := E("nav", Class("sa-list"), Attr("aria-labelledby", "sa-list-h"), Kids(listH, v.listEmpty, v.list))
+
+	v.back = E("button", Attr("type", "button"), Class("sa-secondary", "sa-back"), tid("agent-back"), Text(t.Back))
+	v.back.On("click", func(jsbridge.Event) {
+		sel, ok := a.Inbox().Selected()
+		a.Deselect()
+		if ok {
+			id := sel.ID
+			jsbridge.AfterFunc(0, func() {
+				if it := v.items[id]; it != nil {
+					it.btn.Focus()
+				}
+			})
+		}
+	})
+	v.chatTitle = E("h2", Attr("id", "sa-chat-h"), Attr("tabindex", "-1"))
+	v.chatHead = E("div", Class("sa-chat-head"), Kids(v.back, v.chatTitle))
+	v.placeholder = E("p", Class("sa-placeholder"), Text(t.Select))
+	v.loading = E("p", Class("sa-loading"), Attr("role", "status"), tid("agent-loading"), Text(t.Loading))
+	v.log = v.newLog()
+
+	v.reply = E("textarea", Attr("id", "sa-reply"), tid("agent-reply"), Attr("rows", "3"),
+		Attr("aria-describedby", "sa-reply-hint"), Attr("maxlength", strconv.Itoa(16384)))
+	send := E("button", Attr("type", "submit"), tid("agent-send"), Text(t.Send))
+	v.replyForm = E("form", Class("sa-reply"), Kids(
+		E("label", Attr("for", "sa-reply"), Text(t.ReplyLabel)),
+		v.reply, send,
+		E("p", Class("sa-hint"), Attr("id", "sa-reply-hint"), Text(t.ReplyHint))))
+	doSend := func() {
+		if a.Reply(v.reply.Value()) {
+			v.reply.SetValue("")
+		}
+		v.reply.Focus()
+	}
+	v.replyForm.On("submit", func(ev jsbridge.Event) {
+		ev.PreventDefault()
+		doSend()
+	})
+	plainEnter := func(ev jsbridge.Event) bool {
+		return ev.Key() == "Enter" && !ev.Shift() && !ev.Ctrl() && !ev.Alt() && !ev.Meta() && !ev.Composing()
+	}
+	v.reply.On("keydown", func(ev jsbridge.Event) {
+		if plainEnter(ev) {
+			ev.PreventDefault()
+			doSend()
+		}
+	})
+	// Some input sources (automation, a few keyboards) deliver the line break
+	// as a separate keypress even when keydown was cancelled: drop it too.
+	v.reply.On("keypress", func(ev jsbridge.Event) {
+		if plainEnter(ev) {
+			ev.PreventDefault()
+		}
+	})
+	chat := E("section", Class("sa-chat"), Attr("aria-labelledby", "sa-chat-h"), Kids(
+		v.chatHead, v.placeholder, v.loading, v.log, v.replyForm))
+	v.main = E("div", Class("sa-main"), Attr("data-view", "list"), Kids(nav, chat))
+	jsbridge.AfterFunc(0, func() { listH.Focus() })
+	return v.main
+}
+
+func (v *view) newLog() el {
+	return E("ol", Class("sa-transcript"), tid("agent-transcript"), Attr("role", "log"),
+		Attr("aria-live", "polite"), Attr("aria-label", v.t.Transcript), Attr("tabindex", "0"))
+}
+
+// ---- conversation list ----
+
+type convItem struct {
+	li, btn, id, time, badge el
+	label, timeText, iso     string
+	unread                   int
+	current                  bool
+}
+
+func (v *view) newConvItem(id ids.ConvID) *convItem {
+	it := &convItem{unread: -1}
+	short := agent.ShortID(id)
+	it.id = E("span", Class("sa-conv-id"), Text(short))
+	it.time = E("time", Class("sa-conv-time"))
+	it.badge = E("span", Class("sa-badge"), tid("agent-unread"), Attr("aria-hidden", "true"))
+	it.btn = E("button", Attr("type", "button"), Class("sa-conv"), tid("agent-conv"),
+		Attr("data-conv", id.String()), Kids(it.id, it.time, it.badge))
+	it.li = E("li", Kids(it.btn))
+	it.btn.On("click", func(jsbridge.Event) {
+		v.focusChat = true
+		v.app.Select(id)
+	})
+	return it
+}
+
+func (v *view) renderList() {
+	a, t := v.app, v.t
+	now := time.Now()
+	convs := a.Inbox().Sorted()
+	sel, hasSel := a.Inbox().Selected()
+	setHidden(v.listEmpty, len(convs) > 0)
+
+	active := jsbridge.Active()
+	var focused *convItem
+	keep := make(map[ids.ConvID]bool, len(convs))
+	order := make([]el, len(convs))
+	for i, c := range convs {
+		keep[c.ID] = true
+		it := v.items[c.ID]
+		if it == nil {
+			it = v.newConvItem(c.ID)
+			v.items[c.ID] = it
+		}
+		if it.btn.Is(active) {
+			focused = it
+		}
+		// The time of the last message when one is known, else the start.
+		var at time.Time
+		prefix := t.LastActivity
+		if ls := c.LastStored(); ls != 0 {
+			at = time.Unix(ls, 0)
+		} else if c.Created != 0 {
+			at, prefix = time.Unix(c.Created, 0), t.Started
+		}
+		tt := t.FormatTime(at, now)
+		shown := tt
+		if tt != "" && prefix == t.Started {
+			shown = t.Started + " " + tt
+		}
+		if shown != it.timeText {
+			it.timeText = shown
+			it.time.SetText(shown)
+			it.time.SetAttr("datetime", agent.ISOTime(at))
+		}
+		n := c.Unread()
+		if n != it.unread {
+			it.unread = n
+			it.badge.SetText(strconv.Itoa(n))
+			setHidden(it.badge, n == 0)
+			it.btn.SetAttr("data-unread", strconv.Itoa(n))
+		}
+		label := t.Conversation + " " + agent.ShortID(c.ID)
+		if tt != "" {
+			label += ", " + prefix + " " + tt
+		}
+		if n > 0 {
+			label += ", " + t.UnreadLabel(n)
+		}
+		if label != it.label {
+			it.label = label
+			it.btn.SetAttr("aria-label", label)
+		}
+		cur := hasSel && sel.ID == c.ID
+		if cur != it.current {
+			it.current = cur
+			if cur {
+				it.btn.SetAttr("aria-current", "true")
+			} else {
+				it.btn.RemoveAttr("aria-current")
+			}
+		}
+		order[i] = it.li
+	}
+	for id, it := range v.items {
+		if !keep[id] {
+			it.li.Remove()
+			delete(v.items, id)
+		}
+	}
+	reorder(v.list, order)
+	if focused != nil && !focused.btn.Is(jsbridge.Active()) {
+		focused.btn.Focus()
+	}
+}
+
+// reorder makes the children of parent exactly order, moving as few elements
+// as it can (walking from the end, each element must precede the next one).
+func reorder(parent el, order []el) {
+	next := el{}
+	for i := len(order) - 1; i >= 0; i-- {
+		e := order[i]
+		if !e.Parent().Is(parent) || !e.Next().Is(next) {
+			parent.InsertBefore(e, next)
+		}
+		next = e
+	}
+}
+
+// ---- transcript ----
+
+type msgItem struct {
+	li, name, time, state, text el
+	pos                         uint64
+	from                        agent.From
+	own                         bool
+	nameText, timeText, st, txt string
+	unreadable                  bool
+}
+
+func (v *view) newMsgItem(m *agent.Message) *msgItem {
+	it := &msgItem{pos: ^uint64(0)}
+	it.name = E("span", Class("sa-name"))
+	it.time = E("time")
+	it.state = E("span", Class("sa-state"), tid("agent-msg-state"))
+	it.text = E("p", Class("sa-text"))
+	it.li = E("li", Class("sa-msg"), tid("agent-msg"), Kids(
+		E("div", Class("sa-meta"), Kids(it.name, it.time, it.state)), it.text))
+	return it
+}
+
+func (v *view) renderChat() {
+	a, t := v.app, v.t
+	c, ok := a.Inbox().Selected()
+	if ok {
+		v.main.SetAttr("data-view", "chat")
+	} else {
+		v.main.SetAttr("data-view", "list")
+	}
+	setHidden(v.placeholder, ok)
+	setHidden(v.chatHead, !ok)
+	setHidden(v.log, !ok)
+	setHidden(v.replyForm, !ok)
+	if !ok {
+		setHidden(v.loading, true)
+		v.saveDraft()
+		v.hasShown = false
+		return
+	}
+	if !v.hasShown || v.shown != c.ID {
+		v.saveDraft()
+		// A fresh live region, so that the history is not announced.
+		fresh := v.newLog()
+		v.log.Parent().InsertBefore(fresh, v.log)
+		v.log.Remove()
+		v.log = fresh
+		v.msgs = map[uint64]*msgItem{}
+		v.shown, v.hasShown = c.ID, true
+		v.chatTitle.SetText(t.Conversation + " " + agent.ShortID(c.ID))
+		v.reply.SetValue(v.drafts[c.ID])
+		delete(v.drafts, c.ID)
+	}
+	setHidden(v.loading, !c.Loading)
+
+	atEnd := v.log.AtEnd()
+	added := false
+	now := time.Now()
+	keep := make(map[uint64]bool, len(c.Messages))
+	order := make([]el, len(c.Messages))
+	for i := range c.Messages {
+		m := &c.Messages[i]
+		keep[m.ID] = true
+		it := v.msgs[m.ID]
+		if it == nil {
+			it = v.newMsgItem(m)
+			v.msgs[m.ID] = it
+			added = true
+		}
+		v.updateMsg(it, m, now)
+		order[i] = it.li
+	}
+	for id, it := range v.msgs {
+		if !keep[id] {
+			it.li.Remove()
+			delete(v.msgs, id)
+		}
+	}
+	reorder(v.log, order)
+	if (added && atEnd) || (len(v.msgs) > 0 && v.focusChat) {
+		v.log.ScrollToEnd()
+	}
+	if v.focusChat {
+		v.focusChat = false
+		// On narrow screens the list is now hidden: move the focus along.
+		if sel := v.items[c.ID]; sel == nil || !sel.btn.Displayed() {
+			v.chatTitle.Focus()
+		}
+	}
+}
+
+// saveDraft keeps the reply being typed for the conversation shown so far.
+func (v *view) saveDraft() {
+	if !v.hasShown {
+		return
+	}
+	if d := v.reply.Value(); d != "" {
+		v.drafts[v.shown] = d
+	} else {
+		delete(v.drafts, v.shown)
+	}
+}
+
+func (v *view) updateMsg(it *msgItem, m *agent.Message, now time.Time) {
+	t := v.t
+	if m.From != it.from {
+		it.from = m.From
+		it.li.SetAttr("data-from", m.From.String())
+	}
+	if m.Own != it.own || it.st == "" {
+		it.own = m.Own
+		if m.Own {
+			it.li.SetAttr("data-own", "true")
+		} else {
+			it.li.RemoveAttr("data-own")
+		}
+	}
+	if m.Pos != it.pos {
+		it.pos = m.Pos
+		if m.Pos == 0 {
+			it.li.RemoveAttr("data-pos")
+		} else {
+			it.li.SetAttr("data-pos", strconv.FormatUint(m.Pos, 10))
+		}
+	}
+	name := t.Visitor
+	if m.From == agent.FromAgent {
+		name = m.Name
+	}
+	if m.Unreadable {
+		name = ""
+	}
+	if name != it.nameText {
+		it.nameText = name
+		it.name.SetText(name)
+	}
+	var at time.Time
+	switch {
+	case m.Time != 0:
+		at = time.UnixMilli(m.Time)
+	case m.Stored != 0:
+		at = time.Unix(m.Stored, 0)
+	}
+	tt := t.FormatTime(at, now)
+	if tt != it.timeText {
+		it.timeText = tt
+		it.time.SetText(tt)
+		it.time.SetAttr("datetime", agent.ISOTime(at))
+	}
+	st := m.State()
+	if st != it.st {
+		it.st = st
+		it.li.SetAttr("data-state", st)
+		label := ""
+		if m.Own {
+			switch st {
+			case "pending":
+				label = t.Pending
+			case "failed":
+				label = t.Failed
+			default:
+				label = t.Sent
+			}
+		}
+		it.state.SetText(label)
+	}
+	txt := m.Text
+	if m.Unreadable {
+		txt = t.Unreadable
+	}
+	if txt != it.txt || m.Unreadable != it.unreadable {
+		it.txt, it.unreadable = txt, m.Unreadable
+		it.text.SetText(txt)
+		if m.Unreadable {
+			it.li.SetAttr("data-unreadable", "true")
+		} else {
+			it.li.RemoveAttr("data-unreadable")
+		}
+	}
+}

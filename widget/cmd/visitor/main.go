@@ -1,0 +1,381 @@
+//go:build js
+
+// Command visitor is the chat widget that runs in the frame page
+// (GOOS=js GOARCH=wasm). It reads the site, owner fingerprint and relay URL from
+// #siegel-root, builds the chat UI inside it and wires the browser (jsbridge) to
+// the protocol session and the view-model. All logic lives in widget/session and
+// widget/visitor.
+package main
+
+import (
+	"encoding/binary"
+	"errors"
+	"strings"
+
+	"siegel/shared/envelope"
+	"siegel/shared/ids"
+	"siegel/shared/protocol"
+	"siegel/widget/i18n"
+	"siegel/widget/jsbridge"
+	"siegel/widget/session"
+	"siegel/widget/visitor"
+)
+
+type app struct {
+	s      *i18n.Strings
+	model  *visitor.Model
+	parent *jsbridge.Parent
+
+	site  ids.SiteID
+	owner ids.Fingerprint
+	relay string
+	key   string
+	id    *envelope.Identity
+	sess  *session.Session
+
+	ws      *jsbridge.WebSocket
+	timer   *jsbridge.Timer
+	attempt int
+	saved   string
+	warned  bool // storage warning shown
+
+	root, status, alert, log, input, send, hint jsbridge.Element
+	msgs                                        map[int]msgView
+}
+
+type msgView struct{ el, state jsbridge.Element }
+
+var errSetup = errors.New("visitor: bad frame page attributes")
+
+func main() {
+	root, ok := jsbridge.ByID("siegel-root")
+	if !ok {
+		return
+	}
+	s := i18n.For(i18n.Choose(jsbridge.Languages()))
+	jsbridge.Root().SetAttr("lang", s.Lang.Tag())
+	a := &app{s: s, model: visitor.NewModel(s), root: root, msgs: map[int]msgView{}}
+	a.build()
+	a.parent = jsbridge.ListenParent(a.onParent)
+	if err := a.start(); err != nil {
+		a.model.SetAlert(s.AlertSetup, true)
+		a.render(visitor.Changes{Alert: true})
+		a.disable()
+	}
+	root.SetAttr("data-ready", "true")
+	a.input.Focus()
+	select {}
+}
+
+func (a *app) build() {
+	el, attr, class, text := jsbridge.El, jsbridge.Attr, jsbridge.Class, jsbridge.Text
+	s := a.s
+	a.status = el("p", class("siegel-status"), attr("data-testid", "siegel-status"), text(a.model.Status()))
+	closeBtn := el("button", class("siegel-close"), attr("type", "button"), attr("aria-label", s.Close),
+		attr("title", s.Close), attr("data-testid", "siegel-close"), text("×"))
+	header := el("header", class("siegel-header"),
+		jsbridge.Children(
+			el("div", class("siegel-heading"), jsbridge.Children(
+				el("h1", class("siegel-title"), attr("id", "siegel-title"), text(s.Title)), a.status)),
+			closeBtn))
+	a.alert = el("div", class("siegel-alert"), attr("role", "alert"), attr("data-testid", "siegel-alert"))
+	a.log = el("div", class("siegel-messages"), attr("role", "log"), attr("aria-live", "polite"),
+		attr("aria-relevant", "additions"), attr("aria-label", s.MessagesLabel),
+		attr("data-testid", "siegel-messages"), attr("tabindex", "0"))
+	a.input = el("textarea", class("siegel-input"), attr("id", "siegel-input"), attr("data-testid", "siegel-input"),
+		attr("rows", "2"), attr("placeholder", s.Placeholder), attr("aria-describedby", "siegel-hint"),
+		attr("autocomplete", "off"))
+	a.send = el("button", class("siegel-send"), attr("type", "submit"), attr("data-testid", "siegel-send"), text(s.Send))
+	a.hint = el("p", class("siegel-hint"), attr("id", "siegel-hint"), attr("aria-live", "polite"))
+	form := el("form", class("siegel-composer"), attr("novalidate", ""), jsbridge.Children(
+		el("label", class("siegel-sr"), attr("for", "siegel-input"), text(s.InputLabel)),
+		el("div", class("siegel-row"), jsbridge.Children(a.input, a.send)),
+		a.hint))
+	a.root.Clear()
+	a.root.AddClass("siegel")
+	a.root.Append(header, a.alert, a.log, form)
+
+	closeBtn.On("click", func(jsbridge.Event) { a.close() })
+	form.On("submit", func(ev jsbridge.Event) {
+		ev.PreventDefault()
+		a.submit()
+	})
+	a.input.On("keydown", func(ev jsbridge.Event) {
+		if ev.Key() == "Enter" && !ev.Shift() && !ev.Composing() && !ev.Alt() && !ev.Ctrl() && !ev.Meta() {
+			ev.PreventDefault()
+			a.submit()
+		}
+	})
+	a.input.On("input", func(jsbridge.Event) { a.checkLength(false) })
+	jsbridge.OnDocument("keydown", func(ev jsbridge.Event) {
+		if ev.Key() == "Escape" {
+			a.close()
+		}
+	})
+	a.render(visitor.Changes{Messages: a.model.Messages()})
+}
+
+// start reads the frame page's attributes, restores or creates the conversation
+// keys and connects when a conversation already exists.
+func (a *app) start() error {
+	data := func(name string) string { v, _ := a.root.Attr("data-" + name); return strings.TrimSpace(v) }
+	var err error
+	if a.site, err = ids.ParseSiteID(data("site")); err != nil {
+		return err
+	}
+	if a.owner, err = ids.ParseFingerprint(data("owner")); err != nil {
+		return err
+	}
+	a.relay = data("relay")
+	for strings.HasSuffix(a.relay, "/") {
+		a.relay = a.relay[:len(a.relay)-1]
+	}
+	if !strings.HasPrefix(a.relay, "ws://") && !strings.HasPrefix(a.relay, "wss://") {
+		return errSetup
+	}
+	a.key = visitor.StorageKey(a.site)
+
+	var st session.State
+	existing := false
+	if text, ok := jsbridge.StorageGet(a.key); ok {
+		if rec, err := visitor.DecodeRecordText(text); err == nil {
+			if id, err := envelope.IdentityFromKeys(rec.Seed, rec.BoxPriv); err == nil {
+				a.id, st, existing = id, rec.State, true
+			}
+		}
+	}
+	if a.id == nil {
+		if a.id, err = envelope.NewIdentity(jsbridge.Random); err != nil {
+			return err
+		}
+	}
+	cfg := session.Config{Role: protocol.RoleVisitor, Site: a.site, Owner: a.owner, Identity: a.id,
+		Rand: jsbridge.Random, Now: jsbridge.Now, State: st}
+	a.sess, err = session.New(cfg)
+	if err != nil && existing {
+		cfg.State.Outbox = nil // unusable outbox: keep the conversation, drop the queue
+		a.sess, err = session.New(cfg)
+	}
+	if err != nil {
+		return err
+	}
+	a.save()
+	a.apply(a.sess.Queued())
+	if existing && st.NextSeq > 1 {
+		a.connect()
+	}
+	return nil
+}
+
+func (a *app) save() {
+	st := a.sess.State()
+	rec := visitor.Record{Seed: a.id.Seed(), BoxPriv: a.id.BoxPrivate(), State: st}
+	text := rec.EncodeText()
+	if text == a.saved {
+		return
+	}
+	if err := jsbridge.StorageSet(a.key, text); err != nil {
+		if !a.warned {
+			a.warned = true
+			a.render(visitor.Changes{Alert: a.model.SetAlert(a.s.AlertStorage, false)})
+		}
+		return
+	}
+	a.saved = text
+}
+
+// apply feeds session events to the model, renders the changes and persists.
+func (a *app) apply(evs []session.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	for _, ev := range evs {
+		if st, ok := ev.(session.StatusEvent); ok {
+			switch st.Status {
+			case session.StatusReady:
+				a.attempt = 0
+			case session.StatusStopped:
+				a.disable()
+			}
+		}
+	}
+	a.render(a.model.Apply(evs))
+	a.save()
+}
+
+func (a *app) connect() {
+	if a.ws != nil || a.sess == nil || a.sess.Stopped() {
+		return
+	}
+	a.timer.Stop()
+	a.timer = nil
+	var ws *jsbridge.WebSocket
+	ws, err := jsbridge.DialWebSocket(a.relay+"/ws?site="+a.site.String(), jsbridge.SocketHandlers{
+		OnOpen:    func() { a.apply(a.sess.Connect(ws)) },
+		OnMessage: func(b []byte) { a.apply(a.sess.Receive(ws, b)) },
+		OnClose: func(int, string) {
+			if a.ws == ws {
+				a.ws = nil
+			}
+			evs := a.sess.Disconnected(ws)
+			if evs == nil && !a.sess.Stopped() {
+				evs = []session.Event{session.StatusEvent{Status: session.StatusOffline}}
+			}
+			a.apply(evs)
+			a.reconnectLater()
+		},
+	})
+	if err != nil {
+		a.render(visitor.Changes{Alert: a.model.SetAlert(a.s.AlertSetup, true)})
+		a.disable()
+		return
+	}
+	a.ws = ws
+	if a.sess.Status() == session.StatusOffline {
+		// Shown while the socket opens; a refused connection then counts as a failure.
+		a.render(a.model.Apply([]session.Event{session.StatusEvent{Status: session.StatusConnecting}}))
+	}
+}
+
+func (a *app) reconnectLater() {
+	if a.sess.Stopped() || a.timer != nil || a.ws != nil {
+		return
+	}
+	var b [4]byte
+	jsbridge.Random.Read(b[:])
+	d := visitor.Backoff(a.attempt, binary.BigEndian.Uint32(b[:]))
+	a.attempt++
+	a.timer = jsbridge.AfterFunc(d, func() {
+		a.timer = nil
+		a.connect()
+	})
+}
+
+func (a *app) submit() {
+	if a.sess == nil {
+		return
+	}
+	text, err := visitor.PrepareText(a.input.Value())
+	switch {
+	case errors.Is(err, visitor.ErrEmpty):
+		a.input.Focus()
+		return
+	case errors.Is(err, visitor.ErrTooLong):
+		a.checkLength(true)
+		a.input.Focus()
+		return
+	}
+	evs, err := a.sess.Send(text)
+	if err != nil {
+		if errors.Is(err, session.ErrOutboxFull) {
+			a.render(visitor.Changes{Alert: a.model.SetAlert(a.s.AlertOutboxFull, false)})
+		}
+		return
+	}
+	a.input.SetValue("")
+	a.checkLength(false)
+	a.apply(evs)
+	a.log.ScrollToEnd()
+	if a.timer == nil {
+		a.connect()
+	}
+}
+
+// checkLength shows the too-long hint while the text is over the limit.
+func (a *app) checkLength(submitted bool) {
+	_, err := visitor.PrepareText(a.input.Value())
+	if errors.Is(err, visitor.ErrTooLong) {
+		a.input.SetAttr("aria-invalid", "true")
+		a.hint.SetText(a.s.TooLong(visitor.MaxChars))
+		return
+	}
+	if !submitted {
+		a.input.RemoveAttr("aria-invalid")
+		a.hint.SetText("")
+	}
+}
+
+func (a *app) disable() {
+	a.input.SetProp("disabled", true)
+	a.send.SetProp("disabled", true)
+}
+
+func (a *app) close() {
+	a.model.SetHidden(true)
+	a.parent.Post("close")
+}
+
+func (a *app) onParent(typ string) {
+	switch typ {
+	case "open":
+		if a.model.SetHidden(false) {
+			a.parent.PostCount("unread", 0)
+		}
+		a.input.Focus()
+	case "close":
+		a.model.SetHidden(true)
+	}
+}
+
+// render applies model changes to the DOM.
+func (a *app) render(c visitor.Changes) {
+	if c.Status {
+		a.status.SetText(a.model.Status())
+	}
+	if c.Alert {
+		a.alert.SetText(a.model.Alert())
+	}
+	if c.Unread && a.model.Hidden() {
+		a.parent.PostCount("unread", a.model.Unread())
+	}
+	if len(c.Messages) == 0 {
+		return
+	}
+	atEnd := a.log.AtEnd()
+	for i := len(c.Messages) - 1; i >= 0; i-- {
+		msg := c.Messages[i]
+		v := a.view(msg)
+		var ref jsbridge.Element
+		if next := a.model.After(msg); next != nil {
+			ref = a.msgs[next.ID].el
+		}
+		if !v.el.Parent().Valid() || !sameElement(v.el.Next(), ref) {
+			a.log.InsertBefore(v.el, ref)
+		}
+	}
+	if atEnd {
+		a.log.ScrollToEnd()
+	}
+}
+
+func sameElement(x, y jsbridge.Element) bool {
+	if !x.Valid() || !y.Valid() {
+		return x.Valid() == y.Valid()
+	}
+	return x.Is(y)
+}
+
+// view creates or updates the element of a message.
+func (a *app) view(msg *visitor.Message) msgView {
+	v, ok := a.msgs[msg.ID]
+	if !ok {
+		el, attr, class, text := jsbridge.El, jsbridge.Attr, jsbridge.Class, jsbridge.Text
+		from := msg.From.String()
+		name := el("span", class("siegel-msg-name"), text(msg.Name))
+		if msg.From == visitor.FromVisitor {
+			name.AddClass("siegel-sr")
+		}
+		v.el = el("div", class("siegel-msg", "siegel-msg--"+from), attr("data-testid", "siegel-msg"),
+			attr("data-from", from), jsbridge.Children(name, el("p", class("siegel-msg-text"), text(msg.Text))))
+		if msg.From == visitor.FromVisitor {
+			v.state = el("span", class("siegel-msg-state"))
+			v.el.Append(v.state)
+		}
+		a.msgs[msg.ID] = v
+	}
+	if v.state.Valid() {
+		v.el.SetAttr("data-state", msg.State.String())
+		v.state.SetText(a.model.StateText(msg))
+	}
+	return v
+}

@@ -1,0 +1,128 @@
+package session
+
+import (
+	"siegel/shared/ids"
+	"siegel/shared/protocol"
+	"siegel/shared/roster"
+)
+
+// Event is something the UI should show. The concrete types are listed below.
+type Event interface{ isEvent() }
+
+// Status is the connection state shown to the user.
+type Status uint8
+
+const (
+	// StatusOffline: no connection (never connected, or the connection dropped).
+	StatusOffline Status = iota
+	// StatusConnecting: a connection is open, the handshake is not finished.
+	StatusConnecting
+	// StatusReady: the Welcome's roster verified; envelopes flow.
+	StatusReady
+	// StatusStopped: the session has stopped for good (roster failure, unknown
+	// site, refused hello). Nothing is sent any more.
+	StatusStopped
+)
+
+// From says who wrote a message.
+type From uint8
+
+const (
+	FromVisitor From = 1
+	FromAgent   From = 2
+)
+
+// StatusEvent reports a change of the connection state.
+type StatusEvent struct{ Status Status }
+
+// MessageEvent is a message to show: opened from a Deliver, or queued locally
+// (Pending, Pos 0) by Send/Reply or Queued.
+type MessageEvent struct {
+	Conv    ids.ConvID
+	Pos     uint64 // position in the conversation; 0 while pending
+	Stored  uint64 // relay commit time, Unix seconds (0 while pending)
+	Seq     uint64 // sender's sequence number
+	From    From
+	Own     bool         // written with this session's identity
+	Pending bool         // queued locally, not acknowledged by the relay
+	Seen    bool         // at or before the last position of an earlier session (State.LastPos)
+	Agent   roster.Agent // the roster entry when From == FromAgent
+	Sender  ids.Key      // sender signing key
+	Time    int64        // sender's clock, Unix milliseconds
+	Text    string
+}
+
+// AckEvent: the relay committed the own message Seq at Pos (Pos 0: committed
+// earlier, position not known yet; the Deliver will tell).
+type AckEvent struct {
+	Conv     ids.ConvID
+	Seq, Pos uint64
+}
+
+// ReceiptEvent: an agent confirmed every message up to Pos.
+type ReceiptEvent struct {
+	Conv ids.ConvID
+	Pos  uint64
+}
+
+// RosterEvent: a roster verified (agent names for the UI).
+type RosterEvent struct{ Roster *roster.Roster }
+
+// RosterErrorEvent: the roster could not be verified; the session has stopped.
+type RosterErrorEvent struct{ Err error }
+
+// ErrorEvent: the relay sent an error frame, or the session hit a protocol error
+// (Code 0, Err set). Fatal means the session has stopped.
+type ErrorEvent struct {
+	Code   protocol.ErrorCode
+	Reason string
+	Err    error
+	Fatal  bool
+}
+
+// SendFailedEvent: the relay refused the own message Seq in a way retrying cannot
+// fix; it was removed from the outbox. Text lets the UI offer to send it again.
+type SendFailedEvent struct {
+	Conv ids.ConvID
+	Seq  uint64
+	Code protocol.ErrorCode
+	Text string
+}
+
+// SeqChangedEvent: a queued own message was renumbered from Old to New (after an
+// earlier message of the outbox was refused or dropped).
+type SeqChangedEvent struct {
+	Conv     ids.ConvID
+	Old, New uint64
+}
+
+// RejectedEvent: the envelope at Pos could not be accepted (does not open, a
+// duplicate, or a sender that is neither the visitor nor a roster agent).
+type RejectedEvent struct {
+	Conv ids.ConvID
+	Pos  uint64
+	Err  error
+}
+
+// FetchedEvent: everything of Conv up to LastPos has been delivered (after a
+// Welcome for visitors, after Fetch for agents).
+type FetchedEvent struct {
+	Conv    ids.ConvID
+	LastPos uint64
+}
+
+// ConversationsEvent: the reply to List (agents).
+type ConversationsEvent struct{ Entries []protocol.ConvInfo }
+
+func (StatusEvent) isEvent()        {}
+func (MessageEvent) isEvent()       {}
+func (AckEvent) isEvent()           {}
+func (ReceiptEvent) isEvent()       {}
+func (RosterEvent) isEvent()        {}
+func (RosterErrorEvent) isEvent()   {}
+func (ErrorEvent) isEvent()         {}
+func (SendFailedEvent) isEvent()    {}
+func (SeqChangedEvent) isEvent()    {}
+func (RejectedEvent) isEvent()      {}
+func (FetchedEvent) isEvent()       {}
+func (ConversationsEvent) isEvent() {}

@@ -1,0 +1,154 @@
+package visitor
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"testing"
+
+	"siegel/shared/envelope"
+	"siegel/shared/ids"
+	"siegel/widget/session"
+)
+
+// sampleRecord builds a record with a roster-like blob and n sealed outbox
+// entries (consecutive seqs ending at NextSeq-1).
+func sampleRecord(t testing.TB, n int) *Record {
+	t.Helper()
+	id, err := envelope.NewIdentity(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var site ids.SiteID
+	site[0] = 7
+	conv := ids.ConversationID(site, id.SignKey())
+	r := &Record{Seed: id.Seed(), BoxPriv: id.BoxPrivate()}
+	r.State = session.State{NextSeq: 5 + uint64(n), LastPos: 9, RosterVersion: 3, Roster: []byte("roster bytes")}
+	for i := 0; i < n; i++ {
+		raw, err := envelope.Seal(rand.Reader, id, []ids.Key{id.BoxKey()}, envelope.Message{
+			Site: site, Conv: conv, Seq: 5 + uint64(i), Type: envelope.ContentText, Time: 1, Content: []byte("hallo")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.State.Outbox = append(r.State.Outbox, raw)
+	}
+	return r
+}
+
+func TestRecordRoundTrip(t *testing.T) {
+	for _, n := range []int{0, 1, 3} {
+		r := sampleRecord(t, n)
+		text := r.EncodeText()
+		got, err := DecodeRecordText(text)
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		if got.Seed != r.Seed || got.BoxPriv != r.BoxPriv || got.State.NextSeq != r.State.NextSeq ||
+			got.State.LastPos != 9 || got.State.RosterVersion != 3 || !bytes.Equal(got.State.Roster, r.State.Roster) ||
+			len(got.State.Outbox) != n {
+			t.Fatalf("n=%d: round trip differs: %+v", n, got)
+		}
+		for i := range got.State.Outbox {
+			if !bytes.Equal(got.State.Outbox[i], r.State.Outbox[i]) {
+				t.Fatalf("outbox %d differs", i)
+			}
+		}
+		// The restored keys are the same identity.
+		id, err := envelope.IdentityFromKeys(got.Seed, got.BoxPriv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orig, _ := envelope.IdentityFromKeys(r.Seed, r.BoxPriv)
+		if id.SignKey() != orig.SignKey() || id.BoxKey() != orig.BoxKey() {
+			t.Fatal("keys differ")
+		}
+	}
+	// An empty roster round-trips as nil.
+	r := sampleRecord(t, 0)
+	r.State.Roster = nil
+	got, err := DecodeRecord(r.Encode())
+	if err != nil || got.State.Roster != nil {
+		t.Fatalf("empty roster: %v %v", got, err)
+	}
+}
+
+func TestRecordStrict(t *testing.T) {
+	r := sampleRecord(t, 2)
+	good := r.Encode()
+	if _, err := DecodeRecord(good); err != nil {
+		t.Fatal(err)
+	}
+	const hdr = 1 + 64 // offset of next seq
+	rosterLenOff := hdr + 24
+	countOff := rosterLenOff + 4 + len(r.State.Roster)
+	mut := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
+	cases := map[string][]byte{
+		"empty":         nil,
+		"version":       mut(func(b []byte) []byte { b[0] = 2; return b }),
+		"trailing":      append(bytes.Clone(good), 0),
+		"truncated":     good[:len(good)-1],
+		"header only":   good[:hdr],
+		"next seq zero": mut(func(b []byte) []byte { binary.BigEndian.PutUint64(b[hdr:], 0); return b }),
+		"next seq off":  mut(func(b []byte) []byte { binary.BigEndian.PutUint64(b[hdr:], 9); return b }),
+		"roster len":    mut(func(b []byte) []byte { binary.BigEndian.PutUint32(b[rosterLenOff:], 13); return b }),
+		"roster huge":   mut(func(b []byte) []byte { binary.BigEndian.PutUint32(b[rosterLenOff:], MaxRoster+1); return b }),
+		"count high":    mut(func(b []byte) []byte { binary.BigEndian.PutUint16(b[countOff:], 3); return b }),
+		"count low":     mut(func(b []byte) []byte { binary.BigEndian.PutUint16(b[countOff:], 1); return b }),
+		"envelope len0": mut(func(b []byte) []byte { binary.BigEndian.PutUint32(b[countOff+2:], 0); return b }),
+		"envelope junk": mut(func(b []byte) []byte { b[countOff+2+4] = 9; return b }),
+	}
+	// Entries out of order.
+	swapped := *r
+	swapped.State.Outbox = [][]byte{r.State.Outbox[1], r.State.Outbox[0]}
+	cases["order"] = swapped.Encode()
+	// More entries than sequence numbers before NextSeq.
+	few := *r
+	few.State.NextSeq = 2
+	cases["count vs next"] = few.Encode()
+	for name, b := range cases {
+		if _, err := DecodeRecord(b); !errors.Is(err, ErrRecord) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	text := r.EncodeText()
+	for name, s := range map[string]string{
+		"not base64":  "***",
+		"url base64":  base64.RawURLEncoding.EncodeToString(good),
+		"line breaks": text[:10] + "\n" + text[10:],
+		"empty":       "",
+	} {
+		if _, err := DecodeRecordText(s); !errors.Is(err, ErrRecord) {
+			t.Errorf("text %s: %v", name, err)
+		}
+	}
+}
+
+func TestStorageKey(t *testing.T) {
+	var site ids.SiteID
+	site[15] = 1
+	if got := StorageKey(site); got != "siegel.v1.AAAAAAAAAAAAAAAAAAAAAQ" {
+		t.Fatalf("key %q", got)
+	}
+}
+
+func FuzzState(f *testing.F) {
+	f.Add(sampleRecord(f, 0).Encode())
+	f.Add(sampleRecord(f, 2).Encode())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := DecodeRecord(b)
+		if err != nil {
+			if !errors.Is(err, ErrRecord) {
+				t.Fatalf("error class: %v", err)
+			}
+			return
+		}
+		if !bytes.Equal(r.Encode(), b) {
+			t.Fatal("decoded record does not re-encode to the same bytes")
+		}
+		if _, err := DecodeRecordText(r.EncodeText()); err != nil {
+			t.Fatalf("text form: %v", err)
+		}
+	})
+}
