@@ -1,6 +1,7 @@
 package session
 
 import (
+	"siegel/shared/content"
 	"siegel/shared/ids"
 	"siegel/shared/protocol"
 	"siegel/shared/roster"
@@ -49,6 +50,10 @@ type MessageEvent struct {
 	Agent   roster.Agent // the roster entry when From == FromAgent
 	Sender  ids.Key      // sender signing key
 	Time    int64        // sender's clock, Unix milliseconds
+	// Type is the content type (docs/PROTOCOL.md §3.3); Content its raw
+	// bytes (decode with shared/content). Text is set for text and bot texts.
+	Type    content.Type
+	Content []byte
 	Text    string
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"siegel/shared/content"
 	"slices"
 	"sync"
 	"time"
@@ -603,8 +604,8 @@ func (s *Session) onDeliver(d *protocol.Deliver) []Event {
 	}
 	cs.pos.add(d.Pos)
 	o, err := envelope.Open(d.Envelope, s.me, s.cfg.Site, d.Conv)
-	if err == nil && o.Type != envelope.ContentText {
-		err = envelope.ErrMalformed
+	if err == nil {
+		err = content.Check(content.Type(o.Type), o.Content)
 	}
 	if err == nil {
 		err = cs.tracker.Accept(o.SenderSign, o.Seq)
@@ -613,7 +614,10 @@ func (s *Session) onDeliver(d *protocol.Deliver) []Event {
 		return []Event{RejectedEvent{Conv: d.Conv, Pos: d.Pos, Err: err}}
 	}
 	ev := MessageEvent{Conv: d.Conv, Pos: d.Pos, Stored: d.Stored, Seq: o.Seq, Sender: o.SenderSign,
-		Time: o.Time, Text: string(o.Content), Seen: s.cfg.Role == protocol.RoleVisitor && d.Pos <= s.seenBefore}
+		Time: o.Time, Type: content.Type(o.Type), Content: o.Content, Seen: s.cfg.Role == protocol.RoleVisitor && d.Pos <= s.seenBefore}
+	if ev.Type == content.TypeText || ev.Type == content.TypeBot {
+		ev.Text = string(o.Content)
+	}
 	switch {
 	case o.SenderSign == s.me.SignKey():
 		ev.From, ev.Own = s.ownFrom(), true
@@ -627,6 +631,10 @@ func (s *Session) onDeliver(d *protocol.Deliver) []Event {
 			return []Event{RejectedEvent{Conv: d.Conv, Pos: d.Pos, Err: ErrUnknownSender}}
 		}
 		ev.From, ev.Agent = FromAgent, a
+	}
+	if ev.From == FromAgent && ev.Type != content.TypeText {
+		// Only the visitor's browser runs the bot; agents send text.
+		return []Event{RejectedEvent{Conv: d.Conv, Pos: d.Pos, Err: envelope.ErrMalformed}}
 	}
 	return []Event{ev}
 }
