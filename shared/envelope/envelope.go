@@ -10,12 +10,12 @@ package envelope
 //go:generate go run ./internal/genvectors -dir testdata
 
 import (
-	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
 	"math"
 
 	"siegel/shared/ids"
+	"siegel/shared/sig"
 )
 
 const (
@@ -69,7 +69,7 @@ const (
 	offCount    = offNonce + 24
 	headerLen   = offCount + 1 // 130
 	stanzaLen   = 32 + 48
-	sigLen      = ed25519.SignatureSize
+	sigLen      = sig.SignatureSize
 	boxOverhead = 16 // secretbox and box authenticator
 	minSize     = headerLen + stanzaLen + 4 + boxOverhead + 256 + sigLen
 )

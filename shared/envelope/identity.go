@@ -1,14 +1,12 @@
 package envelope
 
 import (
-	"crypto/ed25519"
 	"io"
 	"sync"
 
-	"golang.org/x/crypto/curve25519"
-	"golang.org/x/crypto/salsa20/salsa"
-
 	"siegel/shared/ids"
+	"siegel/shared/sig"
+	"siegel/shared/x25519"
 )
 
 // maxCachedPeers bounds the shared-key cache of an Identity; beyond it an
@@ -20,7 +18,7 @@ var maxCachedPeers = 4096
 // concurrent use.
 type Identity struct {
 	seed     [32]byte
-	signPriv ed25519.PrivateKey
+	signPriv sig.PrivateKey
 	signPub  ids.Key
 	boxPriv  [32]byte
 	boxPub   ids.Key
@@ -42,16 +40,12 @@ func NewIdentity(rand io.Reader) (*Identity, error) {
 	return IdentityFromKeys(seed, boxPriv)
 }
 
-// IdentityFromKeys rebuilds an identity from its stored private keys.
+// IdentityFromKeys rebuilds an identity from its stored private keys. Every
+// pair of 32-byte keys is valid; the error is always nil.
 func IdentityFromKeys(signSeed [32]byte, boxPriv [32]byte) (*Identity, error) {
 	id := &Identity{seed: signSeed, boxPriv: boxPriv}
-	id.signPriv = ed25519.NewKeyFromSeed(signSeed[:])
-	copy(id.signPub[:], id.signPriv[32:])
-	pub, err := curve25519.X25519(boxPriv[:], curve25519.Basepoint)
-	if err != nil {
-		return nil, ids.Wrap("identity box key", err)
-	}
-	copy(id.boxPub[:], pub)
+	id.signPub, id.signPriv = sig.NewKeyFromSeed(signSeed)
+	id.boxPub = x25519.PublicKey(boxPriv)
 	return id, nil
 }
 
@@ -70,9 +64,7 @@ func (id *Identity) BoxPrivate() [32]byte { return id.boxPriv }
 // Sign returns the Ed25519 signature of msg as given. The caller includes the
 // domain-separation string at the start of msg (docs/PROTOCOL.md §1).
 func (id *Identity) Sign(msg []byte) [64]byte {
-	var s [64]byte
-	copy(s[:], ed25519.Sign(id.signPriv, msg))
-	return s
+	return sig.Sign(&id.signPriv, msg)
 }
 
 // shared returns the NaCl box shared key with the peer's X25519 public key:
@@ -108,15 +100,10 @@ var errWeak = &ids.Error{What: "box key", Err: ErrWeakKey}
 
 // sharedKey computes the NaCl box_beforenm shared key without caching.
 func sharedKey(priv *[32]byte, peer *ids.Key) ([32]byte, error) {
-	var k [32]byte
-	s, err := curve25519.X25519(priv[:], peer[:])
+	k, err := x25519.SharedKey(*priv, *peer)
 	if err != nil {
-		// With 32-byte inputs the only failure is an all-zero result.
+		// The only failure is an all-zero X25519 result.
 		return k, errWeak
 	}
-	var in [16]byte
-	var shared [32]byte
-	copy(shared[:], s)
-	salsa.HSalsa20(&k, &in, &shared, &salsa.Sigma)
 	return k, nil
 }

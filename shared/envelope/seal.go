@@ -1,15 +1,14 @@
 package envelope
 
 import (
-	"crypto/ed25519"
 	"encoding/binary"
 	"io"
 	"unicode/utf8"
 
-	"golang.org/x/crypto/nacl/box"
 	"golang.org/x/crypto/nacl/secretbox"
 
 	"siegel/shared/ids"
+	"siegel/shared/sig"
 )
 
 var (
@@ -120,13 +119,16 @@ func sealInner(sender *Identity, sorted []ids.Key, site ids.SiteID, conv ids.Con
 			return nil, ids.Wrap("seal envelope", err)
 		}
 		copy(b[o:], sorted[i][:])
-		box.SealAfterPrecomputation(b[o+32:o+32], key[:], nonce, &shared)
+		// box_afternm: NaCl box with a precomputed shared key is secretbox
+		// under that key (what nacl/box.SealAfterPrecomputation does).
+		secretbox.Seal(b[o+32:o+32], key[:], nonce, &shared)
 		o += stanzaLen
 	}
 	binary.BigEndian.PutUint32(b[o:], uint32(bodyLen))
 	o += 4
 	secretbox.Seal(b[o:o], inner, nonce, key)
 	o += bodyLen
-	copy(b[o:], ed25519.Sign(sender.signPriv, buf[:len(domain)+o]))
+	s := sig.Sign(&sender.signPriv, buf[:len(domain)+o])
+	copy(b[o:], s[:])
 	return b, nil
 }

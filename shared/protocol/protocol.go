@@ -8,12 +8,12 @@ package protocol
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
 	"strconv"
 
 	"siegel/shared/ids"
+	"siegel/shared/sig"
 )
 
 // Version is the protocol version byte that starts every frame.
@@ -575,5 +575,5 @@ func SignHello(nonce [32]byte, h *Hello, sign func([]byte) [64]byte) {
 // VerifyHello reports whether h.Sig is a valid signature by h.SignKey over
 // HelloSigned(nonce, h).
 func VerifyHello(nonce [32]byte, h *Hello) bool {
-	return ed25519.Verify(h.SignKey[:], HelloSigned(nonce, h), h.Sig[:])
+	return sig.Verify(h.SignKey, HelloSigned(nonce, h), h.Sig[:])
 }

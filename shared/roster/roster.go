@@ -4,7 +4,6 @@ package roster
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -14,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"siegel/shared/ids"
+	"siegel/shared/sig"
 )
 
 // Version is the roster format version byte.
@@ -31,7 +31,7 @@ const Domain = "siegel/roster/v1"
 const (
 	headerSize = 1 + 16 + 32 + 8 + 8 + 1
 	agentFixed = 16 + 1 + 32 + 32
-	sigSize    = ed25519.SignatureSize
+	sigSize    = sig.SignatureSize
 	// MaxSize is the size of the largest roster in bytes.
 	MaxSize = headerSize + MaxAgents*(agentFixed+MaxName) + sigSize
 )
@@ -72,15 +72,19 @@ type Roster struct {
 }
 
 // Encode checks the roster, sorts a copy of its agents by ID and returns it
-// signed by owner. r.Owner must be zero (then the owner's public key is used)
-// or equal to the public key of owner (else ErrWrongOwner). A rule broken by
-// the roster gives an error wrapping ErrMalformed. r is not modified.
-func (r *Roster) Encode(owner ed25519.PrivateKey) ([]byte, error) {
-	if len(owner) != ed25519.PrivateKeySize {
+// signed by owner, a 64-byte Ed25519 private key in the seed ‖ public key form
+// of crypto/ed25519.PrivateKey (which callers may pass as is). A key of another
+// length, or whose public half does not belong to its seed, gives an error
+// wrapping ErrMalformed. r.Owner must be zero (then the owner's public key is
+// used) or equal to the public key of owner (else ErrWrongOwner). A rule
+// broken by the roster gives an error wrapping ErrMalformed. r is not
+// modified.
+func (r *Roster) Encode(owner []byte) ([]byte, error) {
+	priv, err := sig.NewKeyFromBytes(owner)
+	if err != nil {
 		return nil, ids.Wrap("owner key", ErrMalformed)
 	}
-	var pub ids.Key
-	copy(pub[:], owner[32:])
+	pub := priv.Public()
 	if r.Owner != (ids.Key{}) && r.Owner != pub {
 		return nil, ErrWrongOwner
 	}
@@ -100,7 +104,8 @@ func (r *Roster) Encode(owner ed25519.PrivateKey) ([]byte, error) {
 	}
 
 	b := encodeBody(r, pub, agents)
-	return append(b, ed25519.Sign(owner, signed(b))...), nil
+	s := sig.Sign(&priv, signed(b))
+	return append(b, s[:]...), nil
 }
 
 // encodeBody returns the roster bytes before the signature, with room for it.
@@ -231,7 +236,7 @@ func Parse(b []byte) (*Roster, error) {
 		return nil, err
 	}
 	body := b[:len(b)-sigSize]
-	if !ed25519.Verify(r.Owner[:], signed(body), p) {
+	if !sig.Verify(r.Owner, signed(body), p) {
 		return nil, ErrBadSignature
 	}
 	return r, nil

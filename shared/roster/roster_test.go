@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -343,6 +344,13 @@ func TestVerify(t *testing.T) {
 	}
 }
 
+// inconsistentKey returns k with a public half that is not the key of its seed.
+func inconsistentKey(k ed25519.PrivateKey) ed25519.PrivateKey {
+	b := slices.Clone(k)
+	b[40] ^= 1
+	return b
+}
+
 func TestEncodeRejects(t *testing.T) {
 	k := ownerKey()
 	base := func() *Roster { return vectorRoster() }
@@ -368,6 +376,7 @@ func TestEncodeRejects(t *testing.T) {
 		{"duplicate box key", func(r *Roster) { r.Agents[0].Box = r.Agents[2].Box }, k, ErrMalformed},
 		{"owner field of another key", func(r *Roster) { r.Owner = key(0x33) }, k, ErrWrongOwner},
 		{"short private key", func(r *Roster) {}, k[:32], ErrMalformed},
+		{"public half of another key", func(r *Roster) {}, inconsistentKey(k), ErrMalformed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
