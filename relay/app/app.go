@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"siegel/relay/hub"
 	"siegel/relay/store"
 	"siegel/relay/web"
@@ -32,6 +34,7 @@ Commands:
   demo      run the relay with a ready demo site, agent and host page on loopback
   check     check the integrity of a database
   backup    write a consistent copy of a running or stopped database
+  flow      check bot flow documents: relay flow check FILE...
   help      show this text
 
 Run "relay <command> -h" for the flags of a command.
@@ -53,6 +56,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdCheck(args[1:], stdout, stderr)
 	case "backup":
 		err = cmdBackup(args[1:], stdout, stderr)
+	case "flow":
+		err = cmdFlow(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -156,6 +161,8 @@ type relayConfig struct {
 	addr    string
 	public  *url.URL
 	demoKey []byte
+	// demoKey2 is the second demo agent's key file (served at /demo/agent2.key).
+	demoKey2 []byte
 	// ready, if set, is called with the relay's listener address once it listens.
 	ready func(addr string)
 	// extra servers (the demo host page) run beside the relay and stop with it.
@@ -181,6 +188,7 @@ func serve(ctx context.Context, st *store.Store, cfg relayConfig, stdout io.Writ
 		PublicURL:   cfg.public,
 		Log:         logger,
 		DemoKey:     cfg.demoKey,
+		DemoKey2:    cfg.demoKey2,
 		BaseContext: baseCtx,
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -276,14 +284,19 @@ func cmdBackup(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// demoHostServer serves the demo host page: an ordinary website with the script tag.
+// demoHostServer serves the demo host page, an ordinary website with the script
+// tag, and its privacy policy at /datenschutz (the demo site's privacy-policy URL).
 func demoHostServer(addr string, p views.DemoPage) *http.Server {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("Referrer-Policy", "no-referrer")
-		views.Demo(p).Render(r.Context(), w)
-	})
+	page := func(c templ.Component) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Referrer-Policy", "no-referrer")
+			c.Render(r.Context(), w)
+		}
+	}
+	mux.HandleFunc("GET /{$}", page(views.Demo(p)))
+	mux.HandleFunc("GET "+demoPrivacy, page(views.DemoPrivacy(views.DemoPrivacyPage{HomeURL: "/"})))
 	return &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 }

@@ -98,6 +98,24 @@ func (h *Hub) publish(site ids.SiteID, conv ids.ConvID, pos uint64, frame []byte
 	}
 }
 
+// publishAgents queues frame (a push that belongs to no position, such as
+// ConsentReceipts) for the site's agents only.
+func (h *Hub) publishAgents(site ids.SiteID, frame []byte) {
+	h.mu.Lock()
+	s := h.sites[site]
+	var targets []*client
+	if s != nil {
+		targets = make([]*client, 0, len(s.agents))
+		for c := range s.agents {
+			targets = append(targets, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range targets {
+		c.push(ids.ConvID{}, 0, frame)
+	}
+}
+
 // Counts reports the number of connected agents and visitors (for metrics).
 func (h *Hub) Counts() (agents, visitors int) {
 	h.mu.Lock()

@@ -25,6 +25,8 @@ type Store interface {
 	LastSeq(site ids.SiteID, conv ids.ConvID, sender ids.Key) (uint64, error)
 	Envelopes(site ids.SiteID, conv ids.ConvID, since uint64, fn func(pos uint64, stored int64, raw []byte) error) error
 	MarkDelivered(ctx context.Context, site ids.SiteID, conv ids.ConvID, pos uint64) (bool, error)
+	AddConsentReceipt(ctx context.Context, site ids.SiteID, conv ids.ConvID, r store.ConsentReceipt) ([]store.ConsentReceipt, error)
+	ConsentReceipts(site ids.SiteID, conv ids.ConvID) ([]store.ConsentReceipt, error)
 }
 
 // Conn is one client connection carrying binary messages.
@@ -214,6 +216,8 @@ func (ss *session) handle(ctx context.Context, b []byte) bool {
 		ss.fetch(req, f)
 	case *protocol.Delivered:
 		ss.delivered(ctx, req, f)
+	case *protocol.Consent:
+		ss.consent(ctx, req, f)
 	default:
 		ss.fail(req, protocol.CodeMalformed, "not a client frame")
 	}
@@ -319,6 +323,14 @@ func (ss *session) replay(req uint32, conv ids.ConvID, since uint64) {
 		}
 		return
 	}
+	if ss.role == protocol.RoleAgent {
+		// Read after the replay, so that no older list follows a pushed newer one
+		// (receipts are only appended: a client keeps the longer list).
+		if err := ss.sendReceipts(req, conv); err != nil {
+			ss.internal(req, "read consent receipts", err)
+			return
+		}
+	}
 	ss.cl.send(protocol.Encode(req, &protocol.Fetched{Conv: conv, LastPos: last}))
 }
 
@@ -406,6 +418,56 @@ func (ss *session) fetch(req uint32, f *protocol.Fetch) {
 	}
 	ss.cl.beginReplay()
 	ss.replay(req, f.Conv, f.Since)
+}
+
+// consent stores a consent receipt for the visitor's own conversation, answers
+// with the conversation's receipts and pushes them to the site's agents.
+func (ss *session) consent(ctx context.Context, req uint32, f *protocol.Consent) {
+	if ss.role != protocol.RoleVisitor {
+		ss.fail(req, protocol.CodeForbidden, "visitors only")
+		return
+	}
+	if f.Conv != ss.conv {
+		ss.fail(req, protocol.CodeForbidden, "consent for another conversation")
+		return
+	}
+	list, err := ss.srv.Store.AddConsentReceipt(ctx, ss.site, f.Conv, store.ConsentReceipt{
+		FlowVersion: f.FlowVersion, TextHash: f.TextHash, Decision: f.Decision})
+	if err != nil {
+		switch {
+		case errors.Is(err, store.ErrLimit):
+			ss.fail(req, protocol.CodeLimit, "too many consent receipts")
+		case errors.Is(err, store.ErrNotFound):
+			ss.fail(req, protocol.CodeNotFound, "no such conversation")
+		case errors.Is(err, store.ErrInvalid):
+			ss.fail(req, protocol.CodeMalformed, "invalid consent decision")
+		default:
+			ss.internal(req, "add consent receipt", err)
+		}
+		return
+	}
+	out := receiptsFrame(f.Conv, list)
+	ss.cl.send(protocol.Encode(req, out))
+	ss.srv.Hub.publishAgents(ss.site, protocol.Encode(0, out))
+}
+
+// sendReceipts sends the conversation's consent receipts, if it has any.
+func (ss *session) sendReceipts(req uint32, conv ids.ConvID) error {
+	list, err := ss.srv.Store.ConsentReceipts(ss.site, conv)
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	ss.cl.send(protocol.Encode(req, receiptsFrame(conv, list)))
+	return nil
+}
+
+func receiptsFrame(conv ids.ConvID, list []store.ConsentReceipt) *protocol.ConsentReceipts {
+	f := &protocol.ConsentReceipts{Conv: conv, Receipts: make([]protocol.ConsentReceipt, len(list))}
+	for i, r := range list {
+		f.Receipts[i] = protocol.ConsentReceipt{FlowVersion: r.FlowVersion, TextHash: r.TextHash,
+			Decision: r.Decision, Time: uint64(r.Time)}
+	}
+	return f
 }
 
 func (ss *session) delivered(ctx context.Context, req uint32, f *protocol.Delivered) {

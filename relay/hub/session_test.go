@@ -388,3 +388,164 @@ func TestSlowClientIsDropped(t *testing.T) {
 		t.Fatal("slow client not kicked")
 	}
 }
+
+func (f *fixture) welcomeAgent() *testClient {
+	f.t.Helper()
+	a := f.connect()
+	a.hello(protocol.RoleAgent, f.agent, f.site, 0)
+	if _, ok := a.next().(*protocol.Welcome); !ok {
+		f.t.Fatal("agent got no welcome")
+	}
+	return a
+}
+
+func textHash(b byte) [32]byte { return [32]byte{0: b, 31: 0xaa} }
+
+func expectReceipts(t *testing.T, fr protocol.Frame, conv ids.ConvID, want ...protocol.ConsentReceipt) {
+	t.Helper()
+	r, ok := fr.(*protocol.ConsentReceipts)
+	if !ok {
+		t.Fatalf("got %T %+v, want ConsentReceipts", fr, fr)
+	}
+	if r.Conv != conv || len(r.Receipts) != len(want) {
+		t.Fatalf("receipts %+v, want %d for %x", r, len(want), conv)
+	}
+	for i, w := range want {
+		g := r.Receipts[i]
+		if g.FlowVersion != w.FlowVersion || g.TextHash != w.TextHash || g.Decision != w.Decision {
+			t.Fatalf("receipt %d = %+v, want %+v", i, g, w)
+		}
+		if g.Time%60 != 0 || g.Time == 0 {
+			t.Fatalf("receipt %d time %d is not a whole minute", i, g.Time)
+		}
+	}
+}
+
+func TestConsentReceipts(t *testing.T) {
+	f := newFixture(t)
+	a := f.welcomeAgent()
+	vid, _ := envelope.NewIdentity(rand.Reader)
+	v, w := f.welcomeVisitor(vid, 0)
+	v.next() // Fetched
+
+	accepted := protocol.ConsentReceipt{FlowVersion: 2, TextHash: textHash(1), Decision: protocol.ConsentAccepted}
+	req := v.send(&protocol.Consent{Conv: w.Conv, FlowVersion: 2, TextHash: textHash(1), Decision: protocol.ConsentAccepted})
+	b := <-v.c.out
+	id, fr, err := protocol.Decode(b)
+	if err != nil || id != req {
+		t.Fatalf("reply request ID %d (want %d), %v", id, req, err)
+	}
+	expectReceipts(t, fr, w.Conv, accepted)
+	// The agent gets the same list as a push (request ID 0).
+	b = <-a.c.out
+	if id, fr, _ := protocol.Decode(b); id != 0 {
+		t.Fatalf("push with request ID %d", id)
+	} else {
+		expectReceipts(t, fr, w.Conv, accepted)
+	}
+
+	// The same decision again is not stored twice; a decline is.
+	v.send(&protocol.Consent{Conv: w.Conv, FlowVersion: 2, TextHash: textHash(1), Decision: protocol.ConsentAccepted})
+	expectReceipts(t, v.next(), w.Conv, accepted)
+	expectReceipts(t, a.next(), w.Conv, accepted)
+	declined := protocol.ConsentReceipt{FlowVersion: 2, TextHash: textHash(2), Decision: protocol.ConsentDeclined}
+	v.send(&protocol.Consent{Conv: w.Conv, FlowVersion: 2, TextHash: textHash(2), Decision: protocol.ConsentDeclined})
+	expectReceipts(t, v.next(), w.Conv, accepted, declined)
+	expectReceipts(t, a.next(), w.Conv, accepted, declined)
+	v.expectNone()
+	a.expectNone()
+
+	// Stored durably in the conversation, without anything else.
+	list, err := f.st.ConsentReceipts(f.site, w.Conv)
+	if err != nil || len(list) != 2 || list[1].Decision != store.ConsentDeclined || list[1].TextHash != textHash(2) {
+		t.Fatalf("stored receipts %+v %v", list, err)
+	}
+	if c, _ := f.st.Conversation(f.site, w.Conv); c.LastPos != 0 {
+		t.Fatalf("a consent stored an envelope: %+v", c)
+	}
+
+	// An agent fetching the conversation gets the receipts before Fetched.
+	env := f.seal(vid, w.Conv, 1, "hi", vid.BoxKey(), f.agent.BoxKey())
+	v.send(&protocol.Send{Envelope: env})
+	v.next() // ack
+	v.next() // deliver
+	a.next() // deliver
+	a2 := f.welcomeAgent()
+	req = a2.send(&protocol.Fetch{Conv: w.Conv})
+	if d, ok := a2.next().(*protocol.Deliver); !ok || d.Pos != 1 {
+		t.Fatalf("fetch: want deliver 1, got %+v", d)
+	}
+	b = <-a2.c.out
+	id, fr, _ = protocol.Decode(b)
+	if id != req {
+		t.Fatalf("receipts in the fetch answer carry request ID %d, want %d", id, req)
+	}
+	expectReceipts(t, fr, w.Conv, accepted, declined)
+	if fd, ok := a2.next().(*protocol.Fetched); !ok || fd.LastPos != 1 {
+		t.Fatalf("want Fetched 1, got %+v", fd)
+	}
+	// A conversation without receipts: no ConsentReceipts frame.
+	other, _ := envelope.NewIdentity(rand.Reader)
+	_, w2 := f.welcomeVisitor(other, 0)
+	a2.send(&protocol.Fetch{Conv: w2.Conv})
+	if fd, ok := a2.next().(*protocol.Fetched); !ok || fd.Conv != w2.Conv {
+		t.Fatalf("want Fetched without receipts, got %+v", fd)
+	}
+}
+
+func TestConsentRefusals(t *testing.T) {
+	f := newFixture(t)
+	a := f.welcomeAgent()
+	vid, _ := envelope.NewIdentity(rand.Reader)
+	v, w := f.welcomeVisitor(vid, 0)
+	v.next() // Fetched
+	other, _ := envelope.NewIdentity(rand.Reader)
+	_, w2 := f.welcomeVisitor(other, 0)
+
+	t.Run("agent may not send consent", func(t *testing.T) {
+		a.send(&protocol.Consent{Conv: w.Conv, FlowVersion: 1, TextHash: textHash(1), Decision: protocol.ConsentAccepted})
+		fr := a.next()
+		expectError(t, fr, protocol.CodeForbidden)
+		if r := fr.(*protocol.Error).Reason; r != "visitors only" {
+			t.Fatalf("reason %q, want the role refusal", r)
+		}
+	})
+	t.Run("another conversation", func(t *testing.T) {
+		v.send(&protocol.Consent{Conv: w2.Conv, FlowVersion: 1, TextHash: textHash(1), Decision: protocol.ConsentAccepted})
+		expectError(t, v.next(), protocol.CodeForbidden)
+	})
+	t.Run("before hello", func(t *testing.T) {
+		c := f.connect()
+		c.send(&protocol.Consent{Conv: w.Conv, FlowVersion: 1, TextHash: textHash(1), Decision: protocol.ConsentAccepted})
+		expectError(t, c.next(), protocol.CodeState)
+	})
+	t.Run("unknown decision", func(t *testing.T) {
+		v.send(&protocol.Consent{Conv: w.Conv, FlowVersion: 1, TextHash: textHash(1), Decision: 3})
+		expectError(t, v.next(), protocol.CodeMalformed)
+	})
+	a.expectNone() // no push for refused requests
+	for _, c := range []ids.ConvID{w.Conv, w2.Conv} {
+		if list, err := f.st.ConsentReceipts(f.site, c); err != nil || len(list) != 0 {
+			t.Fatalf("refused consent stored receipts: %+v %v", list, err)
+		}
+	}
+
+	t.Run("limit", func(t *testing.T) {
+		for i := 0; i < store.MaxConsentReceipts; i++ {
+			v.send(&protocol.Consent{Conv: w.Conv, FlowVersion: 1, TextHash: textHash(byte(i)), Decision: protocol.ConsentAccepted})
+			r, ok := v.next().(*protocol.ConsentReceipts)
+			if !ok || len(r.Receipts) != i+1 {
+				t.Fatalf("consent %d: %+v", i, r)
+			}
+			a.next() // push
+		}
+		v.send(&protocol.Consent{Conv: w.Conv, FlowVersion: 1, TextHash: textHash(200), Decision: protocol.ConsentAccepted})
+		expectError(t, v.next(), protocol.CodeLimit)
+		a.expectNone()
+		// The connection stays usable.
+		v.send(&protocol.Send{Envelope: f.seal(vid, w.Conv, 1, "still here", vid.BoxKey())})
+		if ack, ok := v.next().(*protocol.Ack); !ok || ack.Pos != 1 {
+			t.Fatalf("after the limit: %+v", ack)
+		}
+	})
+}

@@ -33,8 +33,9 @@ func (c *checker) full() bool { return len(c.problems) >= maxProblems }
 
 // Check verifies the file (bbolt's page-level check) and the invariants of the layout
 // in one read transaction: every record decodes; the schema version is current; every
-// roster, conversation and counter belongs to a known site; each conversation holds
-// exactly the envelope positions 1 … last pos, delivered pos ≤ last pos, and every
+// roster, flow, conversation and counter belongs to a known site; each conversation holds
+// only its meta record, envelopes, senders and (optionally) consent receipts, exactly
+// the envelope positions 1 … last pos, delivered pos ≤ last pos, and every
 // sender's last pos points at an envelope; the per-site counters equal the number of
 // conversations and envelopes. It returns nil or the problems found (at most 20),
 // joined; each matches ErrCorrupt unless bbolt reported it.
@@ -58,7 +59,8 @@ func (s *Store) Check() error {
 
 func checkLayout(tx *bolt.Tx, c *checker) {
 	known := map[string]bool{string(bucketMeta): true, string(bucketSites): true,
-		string(bucketRosters): true, string(bucketConvs): true, string(bucketCounters): true}
+		string(bucketRosters): true, string(bucketConvs): true, string(bucketCounters): true,
+		string(bucketFlows): true}
 	tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
 		if !known[string(name)] {
 			c.fail("top level", "unknown bucket "+strconv.Quote(string(name)))
@@ -106,6 +108,19 @@ func checkLayout(tx *bolt.Tx, c *checker) {
 		} else if sites.Get(k) == nil {
 			c.fail(where, "site unknown")
 		} else if _, _, err := decodeRoster(v); err != nil {
+			c.add(where, err)
+		}
+		return nil
+	})
+
+	// flows
+	tx.Bucket(bucketFlows).ForEach(func(k, v []byte) error {
+		where := "flow " + hexKey(k)
+		if len(k) != 16 || v == nil {
+			c.fail(where, "bad key")
+		} else if sites.Get(k) == nil {
+			c.fail(where, "site unknown")
+		} else if _, _, err := decodeFlow(v); err != nil {
 			c.add(where, err)
 		}
 		return nil
@@ -178,7 +193,14 @@ func checkConversation(cb *bolt.Bucket, where string, c *checker) uint64 {
 		return 0
 	}
 	envs, senders := cb.Bucket(bucketEnvs), cb.Bucket(bucketSenders)
-	if envs == nil || senders == nil || countKeys(cb) != 3 {
+	keys := 3
+	if v := cb.Get(keyReceipts); v != nil {
+		keys++
+		if _, err := decodeReceipts(v); err != nil {
+			c.add(where, err)
+		}
+	}
+	if envs == nil || senders == nil || countKeys(cb) != keys {
 		c.fail(where, "unexpected layout")
 		return 0
 	}

@@ -28,6 +28,7 @@ const (
 	countersSize = 8 + 8
 	schemaSize   = 4
 	posKeySize   = 8
+	receiptSize  = 4 + 32 + 1 + 8
 )
 
 // reader consumes a byte slice front to back; any short read marks it bad.
@@ -363,6 +364,88 @@ func decodePosKey(k []byte) (uint64, error) {
 		return 0, errRecord("envelope position")
 	}
 	return p, nil
+}
+
+// ---- consent receipts ----
+
+// validReceipt: a decision of 1 or 2 and a time that is a whole minute.
+func validReceipt(r *ConsentReceipt) bool {
+	return (r.Decision == ConsentAccepted || r.Decision == ConsentDeclined) &&
+		r.Time >= 0 && r.Time%60 == 0
+}
+
+// sameReceipt reports whether two receipts are equal apart from their time.
+func sameReceipt(a, b *ConsentReceipt) bool {
+	return a.FlowVersion == b.FlowVersion && a.TextHash == b.TextHash && a.Decision == b.Decision
+}
+
+// encodeReceipts encodes the "c" record of a conversation: u8 count (1 … 16) |
+// count × (u32 flow version | [32] text hash | u8 decision | u64 time). The list
+// must be valid (see decodeReceipts).
+func encodeReceipts(list []ConsentReceipt) []byte {
+	b := make([]byte, 0, 1+len(list)*receiptSize)
+	b = append(b, uint8(len(list)))
+	for i := range list {
+		r := &list[i]
+		b = binary.BigEndian.AppendUint32(b, r.FlowVersion)
+		b = append(b, r.TextHash[:]...)
+		b = append(b, r.Decision)
+		b = binary.BigEndian.AppendUint64(b, uint64(r.Time))
+	}
+	return b
+}
+
+// decodeReceipts decodes a "c" record. It rejects an empty list, more than
+// MaxConsentReceipts entries, an unknown decision, a time that is not a whole
+// minute, and a receipt equal to the one before it apart from the time (the store
+// never writes those).
+func decodeReceipts(b []byte) ([]ConsentReceipt, error) {
+	if len(b) < 1 {
+		return nil, errRecord("consent receipts")
+	}
+	n := int(b[0])
+	if n == 0 || n > MaxConsentReceipts || len(b) != 1+n*receiptSize {
+		return nil, errRecord("consent receipts")
+	}
+	list := make([]ConsentReceipt, n)
+	p := b[1:]
+	for i := range list {
+		r := &list[i]
+		r.FlowVersion = binary.BigEndian.Uint32(p)
+		copy(r.TextHash[:], p[4:36])
+		r.Decision = p[36]
+		t := binary.BigEndian.Uint64(p[37:])
+		if t > math.MaxInt64 {
+			return nil, errRecord("consent receipts")
+		}
+		r.Time = int64(t)
+		if !validReceipt(r) || (i > 0 && sameReceipt(r, &list[i-1])) {
+			return nil, errRecord("consent receipts")
+		}
+		p = p[receiptSize:]
+	}
+	return list, nil
+}
+
+// ---- flow ----
+
+// encodeFlow: u32 revision (≥ 1) | compiled flow (1 … MaxFlowSize bytes).
+func encodeFlow(revision uint32, compiled []byte) []byte {
+	b := make([]byte, 4, 4+len(compiled))
+	binary.BigEndian.PutUint32(b, revision)
+	return append(b, compiled...)
+}
+
+// decodeFlow returns the revision and the compiled flow, which aliases b.
+func decodeFlow(b []byte) (uint32, []byte, error) {
+	if len(b) < 5 || len(b) > 4+MaxFlowSize {
+		return 0, nil, errRecord("flow")
+	}
+	rev := binary.BigEndian.Uint32(b)
+	if rev == 0 {
+		return 0, nil, errRecord("flow")
+	}
+	return rev, b[4:], nil
 }
 
 func errRecord(what string) error { return ids.Wrap("decode "+what+" record", ErrCorrupt) }

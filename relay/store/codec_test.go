@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -118,6 +119,46 @@ func FuzzPosKey(f *testing.F) {
 	})
 }
 
+func FuzzConsentReceipts(f *testing.F) {
+	f.Add(encodeReceipts([]ConsentReceipt{
+		{FlowVersion: 3, TextHash: [32]byte{1}, Decision: ConsentAccepted, Time: 1700000040},
+		{FlowVersion: 3, TextHash: [32]byte{1}, Decision: ConsentDeclined, Time: 1700000100},
+	}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		list, err := decodeReceipts(b)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error %v does not match ErrCorrupt", err)
+			}
+			return
+		}
+		if len(list) == 0 || len(list) > MaxConsentReceipts || !bytes.Equal(encodeReceipts(list), b) {
+			t.Fatalf("receipts %+v do not encode back", list)
+		}
+		for i := range list {
+			if !validReceipt(&list[i]) || (i > 0 && sameReceipt(&list[i], &list[i-1])) {
+				t.Fatalf("decoded an invalid list %+v", list)
+			}
+		}
+	})
+}
+
+func FuzzFlow(f *testing.F) {
+	f.Add(encodeFlow(2, []byte("compiled flow")))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rev, body, err := decodeFlow(b)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error %v does not match ErrCorrupt", err)
+			}
+			return
+		}
+		if rev == 0 || len(body) == 0 || len(body) > MaxFlowSize || !bytes.Equal(encodeFlow(rev, body), b) {
+			t.Fatalf("flow %d %x does not encode back", rev, body)
+		}
+	})
+}
+
 func TestSiteRoundTrip(t *testing.T) {
 	for _, s := range []Site{
 		testSite(1),
@@ -165,6 +206,19 @@ func TestDecodersRejectNearMisses(t *testing.T) {
 		{"counters short", errOf(decodeCounters(make([]byte, 15)))},
 		{"schema 0", errOf(decodeSchema(encodeSchema(0)))},
 		{"schema long", errOf(decodeSchema(make([]byte, 8)))},
+		{"receipts empty list", errOf(decodeReceipts([]byte{0}))},
+		{"receipts none", errOf(decodeReceipts(nil))},
+		{"receipts too many", errOf(decodeReceipts(encodeReceipts(manyReceipts(MaxConsentReceipts + 1))))},
+		{"receipts short", errOf(decodeReceipts(encodeReceipts(manyReceipts(2))[:1+receiptSize+3]))},
+		{"receipts trailing", errOf(decodeReceipts(append(encodeReceipts(manyReceipts(1)), 0)))},
+		{"receipt decision 0", errOf(decodeReceipts(encodeReceipts([]ConsentReceipt{{Decision: 0}})))},
+		{"receipt decision 3", errOf(decodeReceipts(encodeReceipts([]ConsentReceipt{{Decision: 3}})))},
+		{"receipt minute", errOf(decodeReceipts(encodeReceipts([]ConsentReceipt{{Decision: 1, Time: 61}})))},
+		{"receipt negative", errOf(decodeReceipts(encodeReceipts([]ConsentReceipt{{Decision: 1, Time: -60}})))},
+		{"receipt repeated", errOf(decodeReceipts(encodeReceipts([]ConsentReceipt{{Decision: 1}, {Decision: 1, Time: 60}})))},
+		{"flow revision 0", errOf2(decodeFlow(encodeFlow(0, []byte("f"))))},
+		{"flow empty", errOf2(decodeFlow(encodeFlow(1, nil)))},
+		{"flow too large", errOf2(decodeFlow(encodeFlow(1, make([]byte, MaxFlowSize+1))))},
 		{"pos 0", errOf(decodePosKey(posKey(0)))},
 		{"pos short", errOf(decodePosKey(make([]byte, 7)))},
 	}
@@ -178,3 +232,25 @@ func TestDecodersRejectNearMisses(t *testing.T) {
 // errOf and errOf2 keep only the error of a decoder's results.
 func errOf[A any](_ A, err error) error          { return err }
 func errOf2[A, B any](_ A, _ B, err error) error { return err }
+
+// manyReceipts returns n valid receipts, each different from the one before.
+func manyReceipts(n int) []ConsentReceipt {
+	list := make([]ConsentReceipt, n)
+	for i := range list {
+		list[i] = ConsentReceipt{FlowVersion: uint32(i), Decision: ConsentAccepted, Time: 60 * int64(i)}
+	}
+	return list
+}
+
+func TestReceiptsRoundTrip(t *testing.T) {
+	for _, list := range [][]ConsentReceipt{
+		manyReceipts(1),
+		manyReceipts(MaxConsentReceipts),
+		{{FlowVersion: 1<<32 - 1, TextHash: [32]byte{31: 9}, Decision: ConsentDeclined, Time: 1<<63 - 1 - (1<<63-1)%60}},
+	} {
+		got, err := decodeReceipts(encodeReceipts(list))
+		if err != nil || !slices.Equal(got, list) {
+			t.Fatalf("round trip of %+v: %+v %v", list, got, err)
+		}
+	}
+}

@@ -15,6 +15,7 @@ var (
 	bucketRosters  = []byte("rosters")
 	bucketConvs    = []byte("convs")
 	bucketCounters = []byte("counters")
+	bucketFlows    = []byte("flows")
 
 	keySchema = []byte("schema") // in meta
 
@@ -33,10 +34,11 @@ type migration func(tx *bolt.Tx) error
 // Append only: never change or reorder an entry that has been released.
 var migrations = []migration{
 	migrate1,
+	migrate2,
 }
 
 // SchemaVersion is the schema version this program writes; it equals len(migrations).
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrate1 creates the initial layout.
 func migrate1(tx *bolt.Tx) error {
@@ -46,6 +48,13 @@ func migrate1(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// migrate2 adds the flows bucket. Conversations may from now on hold consent
+// receipts (key "c"), which needs no change to existing ones.
+func migrate2(tx *bolt.Tx) error {
+	_, err := tx.CreateBucket(bucketFlows)
+	return err
 }
 
 // schemaVersion reads the stored schema version: 0 for an empty file.

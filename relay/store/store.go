@@ -1,5 +1,6 @@
-// Package store is the relay's embedded database: sites, rosters, conversations and
-// their envelopes in one bbolt file. The layout is specified in docs/STORAGE.md.
+// Package store is the relay's embedded database: sites, rosters, bot flows,
+// conversations with their envelopes and consent receipts, in one bbolt file. The
+// layout is specified in docs/STORAGE.md.
 //
 // Every write goes through one commit queue: a single writer goroutine takes all
 // operations that are waiting (up to maxBatch), runs them in one bbolt transaction,

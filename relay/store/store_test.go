@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -434,6 +435,19 @@ func fill(t testing.TB, s *Store) {
 					t.Fatal(err)
 				}
 			}
+			// Conversation ci holds ci-1 consent receipts.
+			for i := byte(1); i < ci; i++ {
+				r := ConsentReceipt{FlowVersion: uint32(si), TextHash: [32]byte{i, ci}, Decision: ConsentAccepted}
+				if _, err := s.AddConsentReceipt(ctx, siteID(si), convID(ci), r); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	// Site 1 has a flow in its second revision, site 2 none.
+	for _, b := range []string{"flow one", "flow two"} {
+		if _, err := s.PutFlow(ctx, siteID(1), []byte(b)); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
@@ -486,6 +500,27 @@ func TestCheckFindsProblems(t *testing.T) {
 		},
 		"bad stored time": func(tx *bolt.Tx) error {
 			return convBucket(tx, siteID(1), convID(1)).Bucket(bucketEnvs).Put(posKey(1), encodeEnvelope(61, []byte("x")))
+		},
+		"bad receipts record": func(tx *bolt.Tx) error {
+			return convBucket(tx, siteID(1), convID(3)).Put(keyReceipts, []byte{0})
+		},
+		"receipts as a bucket": func(tx *bolt.Tx) error {
+			_, err := convBucket(tx, siteID(1), convID(1)).CreateBucket(keyReceipts)
+			return err
+		},
+		"stray key in conversation": func(tx *bolt.Tx) error {
+			return convBucket(tx, siteID(1), convID(1)).Put([]byte("x"), []byte{1})
+		},
+		"bad flow record": func(tx *bolt.Tx) error {
+			id := siteID(1)
+			return tx.Bucket(bucketFlows).Put(id[:], encodeFlow(0, []byte("f")))
+		},
+		"orphan flow": func(tx *bolt.Tx) error {
+			id := siteID(9)
+			return tx.Bucket(bucketFlows).Put(id[:], encodeFlow(1, []byte("f")))
+		},
+		"flows bucket missing": func(tx *bolt.Tx) error {
+			return tx.DeleteBucket(bucketFlows)
 		},
 		"unknown bucket": func(tx *bolt.Tx) error {
 			_, err := tx.CreateBucket([]byte("stray"))
@@ -560,6 +595,11 @@ func assertSameData(t *testing.T, a, b *Store, extra func(ids.SiteID, ids.ConvID
 		if va != vb || !bytes.Equal(ra, rb) {
 			t.Fatalf("roster differs")
 		}
+		fa, fla, erra := a.Flow(sa[i].ID)
+		fb, flb, errb := b.Flow(sa[i].ID)
+		if fa != fb || !bytes.Equal(fla, flb) || (erra == nil) != (errb == nil) {
+			t.Fatalf("flow differs: %d %q %v, %d %q %v", fa, fla, erra, fb, flb, errb)
+		}
 		ca, _ := a.Conversations(sa[i].ID, 0)
 		cb, _ := b.Conversations(sa[i].ID, 0)
 		if len(ca) != len(cb) || len(ca) == 0 {
@@ -570,6 +610,11 @@ func assertSameData(t *testing.T, a, b *Store, extra func(ids.SiteID, ids.ConvID
 			y.LastPos -= extra(y.Site, y.ID)
 			if x != y {
 				t.Fatalf("conversation %+v vs %+v", x, y)
+			}
+			ra, erra := a.ConsentReceipts(x.Site, x.ID)
+			rb, errb := b.ConsentReceipts(x.Site, x.ID)
+			if erra != nil || errb != nil || !slices.Equal(ra, rb) {
+				t.Fatalf("consent receipts differ: %v %v, %v %v", ra, erra, rb, errb)
 			}
 			var ea, eb [][]byte
 			a.Envelopes(x.Site, x.ID, 0, func(_ uint64, _ int64, raw []byte) error { ea = append(ea, raw); return nil })
@@ -612,6 +657,13 @@ func TestReopenKeepsEverything(t *testing.T) {
 	}
 	if seq, err := s.LastSeq(siteID(2), convID(3), key(0x80)); err != nil || seq != 3 {
 		t.Fatalf("LastSeq after reopen: %d %v", seq, err)
+	}
+	if rev, f, err := s.Flow(siteID(1)); err != nil || rev != 2 || string(f) != "flow two" {
+		t.Fatalf("Flow after reopen: %d %q %v", rev, f, err)
+	}
+	if list, err := s.ConsentReceipts(siteID(2), convID(3)); err != nil || len(list) != 2 ||
+		list[1].TextHash != [32]byte{2, 3} || list[1].FlowVersion != 2 || list[1].Decision != ConsentAccepted {
+		t.Fatalf("ConsentReceipts after reopen: %+v %v", list, err)
 	}
 	if err := s.Check(); err != nil {
 		t.Fatal(err)

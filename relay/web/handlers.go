@@ -1,8 +1,13 @@
 package web
 
 import (
+	"encoding/base64"
+	"errors"
 	"net/http"
+	"net/url"
+	"strconv"
 
+	"siegel/relay/store"
 	"siegel/relay/web/views"
 	"siegel/shared/ids"
 )
@@ -35,15 +40,24 @@ func (s *Server) handleFrame(w http.ResponseWriter, r *http.Request) {
 		plainError(w, http.StatusBadRequest, "invalid or missing owner parameter")
 		return
 	}
+	rev, compiled, err := s.Sites.Flow(site.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.Log.Error("read flow", "err", err)
+		plainError(w, http.StatusInternalServerError, "internal error")
+		return
+	}
 	setPageHeaders(w, pagePolicy{connect: []string{s.wsBase()}, frameAncestors: site.Origins})
 	p := views.FramePage{
-		Site:     site.ID.String(),
-		Owner:    owner.String(),
-		Relay:    s.wsBase(),
-		CSS:      s.Assets.URL("widget.css"),
-		WasmExec: s.Assets.URL("wasm_exec.js"),
-		Boot:     s.Assets.URL("frame.js"),
-		Wasm:     s.Assets.URL("widget.wasm"),
+		Site:         site.ID.String(),
+		Owner:        owner.String(),
+		Relay:        s.wsBase(),
+		Flow:         base64.StdEncoding.EncodeToString(compiled),
+		FlowRevision: strconv.FormatUint(uint64(rev), 10),
+		Privacy:      webURL(site.PrivacyURL),
+		CSS:          s.Assets.URL("widget.css"),
+		WasmExec:     s.Assets.URL("wasm_exec.js"),
+		Boot:         s.Assets.URL("frame.js"),
+		Wasm:         s.Assets.URL("widget.wasm"),
 	}
 	if p.WasmExec == "" {
 		p.Wasm = ""
@@ -51,6 +65,16 @@ func (s *Server) handleFrame(w http.ResponseWriter, r *http.Request) {
 	if err := views.Frame(p).Render(r.Context(), w); err != nil {
 		s.Log.Error("render frame page", "err", err)
 	}
+}
+
+// webURL returns u if it is an absolute http or https URL, else "" (a privacy
+// link the widget shows must not be able to run script or leave the web).
+func webURL(u string) string {
+	x, err := url.Parse(u)
+	if err != nil || (x.Scheme != "http" && x.Scheme != "https") || x.Host == "" {
+		return ""
+	}
+	return u
 }
 
 func (s *Server) handleAgent(w http.ResponseWriter, r *http.Request) {
@@ -74,7 +98,15 @@ func (s *Server) handleAgent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDemoKey(w http.ResponseWriter, r *http.Request) {
-	if s.DemoKey == nil {
+	serveDemoKey(w, s.DemoKey)
+}
+
+func (s *Server) handleDemoKey2(w http.ResponseWriter, r *http.Request) {
+	serveDemoKey(w, s.DemoKey2)
+}
+
+func serveDemoKey(w http.ResponseWriter, key []byte) {
+	if key == nil {
 		plainError(w, http.StatusNotFound, "not found")
 		return
 	}
@@ -82,7 +114,7 @@ func (s *Server) handleDemoKey(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	w.Write(s.DemoKey)
+	w.Write(key)
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {

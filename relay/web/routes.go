@@ -20,6 +20,9 @@ import (
 // SiteStore is what the HTTP layer needs from storage.
 type SiteStore interface {
 	Site(id ids.SiteID) (store.Site, error)
+	// Flow returns the site's compiled bot flow and its revision, or
+	// store.ErrNotFound when the site has none.
+	Flow(id ids.SiteID) (revision uint32, compiled []byte, err error)
 }
 
 // Server holds the dependencies of the HTTP handlers.
@@ -29,8 +32,9 @@ type Server struct {
 	Assets    *Assets
 	PublicURL *url.URL // the relay's own origin as browsers see it
 	Log       *slog.Logger
-	// DemoKey, if set, is the demo agent key file offered on the agent page.
-	DemoKey []byte
+	// DemoKey, if set, is the demo agent key file offered on the agent page
+	// (/demo/agent.key); DemoKey2, if set, the second demo agent's (/demo/agent2.key).
+	DemoKey, DemoKey2 []byte
 	// MaxConnsPerIP bounds concurrent WebSocket connections per client address
 	// (counted in memory only, never stored or logged). 0 means 256.
 	MaxConnsPerIP int
@@ -49,6 +53,7 @@ func (s *Server) Routes() http.Handler {
 	mux.HandleFunc("GET /frame", s.handleFrame)
 	mux.HandleFunc("GET /agent", s.handleAgent)
 	mux.HandleFunc("GET /demo/agent.key", s.handleDemoKey)
+	mux.HandleFunc("GET /demo/agent2.key", s.handleDemoKey2)
 	mux.HandleFunc("GET /ws", s.handleWS)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /{$}", s.handleIndex)

@@ -1,13 +1,17 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -18,6 +22,20 @@ import (
 )
 
 func testServer(t *testing.T) (*httptest.Server, ids.SiteID) {
+	t.Helper()
+	e := newTestEnv(t)
+	return e.ts, e.site
+}
+
+// testEnv is a relay HTTP server on a test store with one site.
+type testEnv struct {
+	ts   *httptest.Server
+	srv  *Server
+	st   *store.Store
+	site ids.SiteID
+}
+
+func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
 	st, err := store.Open(store.Options{Path: filepath.Join(t.TempDir(), "t.db"), NoSync: true})
 	if err != nil {
@@ -46,7 +64,7 @@ func testServer(t *testing.T) (*httptest.Server, ids.SiteID) {
 	s.PublicURL, _ = url.Parse(ts.URL)
 	ts.Config.Handler = s.Routes()
 	t.Cleanup(ts.Close)
-	return ts, site
+	return &testEnv{ts: ts, srv: s, st: st, site: site}
 }
 
 func get(t *testing.T, u string, hdr map[string]string) (*http.Response, string) {
@@ -87,6 +105,95 @@ func TestFramePage(t *testing.T) {
 	for _, want := range []string{`data-site="` + site.String() + `"`, `data-owner="` + fp + `"`, "/static/widget.", "/static/wasm_exec."} {
 		if !strings.Contains(body, want) {
 			t.Errorf("frame page lacks %q:\n%s", want, body)
+		}
+	}
+}
+
+// rootAttr returns the (unescaped) value of attribute name of the #siegel-root
+// element in a frame page.
+func rootAttr(t *testing.T, body, name string) string {
+	t.Helper()
+	tag := regexp.MustCompile(`<div id="siegel-root"[^>]*>`).FindString(body)
+	if tag == "" {
+		t.Fatalf("no #siegel-root in:\n%s", body)
+	}
+	m := regexp.MustCompile(` ` + regexp.QuoteMeta(name) + `="([^"]*)"`).FindStringSubmatch(tag)
+	if m == nil {
+		t.Fatalf("#siegel-root has no %s attribute: %s", name, tag)
+	}
+	return html.UnescapeString(m[1])
+}
+
+func TestFramePageFlowAndPrivacy(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	frame := e.ts.URL + "/frame?site=" + e.site.String() + "&owner=" + ids.Fingerprint{4}.String()
+
+	// A site without a flow or privacy URL: empty attributes.
+	_, body := get(t, frame, nil)
+	for name, want := range map[string]string{"data-flow": "", "data-flow-revision": "0", "data-privacy": ""} {
+		if got := rootAttr(t, body, name); got != want {
+			t.Errorf("without flow: %s = %q, want %q", name, got, want)
+		}
+	}
+
+	// With a flow (bytes that need escaping in base64 and HTML) and a privacy URL.
+	compiled := []byte{0x01, 0xfb, 0xff, '<', '"', '&', 0x00, 0xfe}
+	for _, b := range [][]byte{[]byte("old"), compiled} {
+		if _, err := e.st.PutFlow(ctx, e.site, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	site, _ := e.st.Site(e.site)
+	site.PrivacyURL = "https://host.example/datenschutz?a=1&b=2"
+	if err := e.st.PutSite(ctx, site); err != nil {
+		t.Fatal(err)
+	}
+	res, body := get(t, frame, nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	got, err := base64.StdEncoding.DecodeString(rootAttr(t, body, "data-flow"))
+	if err != nil || !bytes.Equal(got, compiled) {
+		t.Errorf("data-flow decodes to %x %v, want %x", got, err, compiled)
+	}
+	if rev := rootAttr(t, body, "data-flow-revision"); rev != "2" {
+		t.Errorf("data-flow-revision = %q, want 2", rev)
+	}
+	if p := rootAttr(t, body, "data-privacy"); p != site.PrivacyURL {
+		t.Errorf("data-privacy = %q, want %q", p, site.PrivacyURL)
+	}
+	// The page stays under the strict policy.
+	csp := res.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "script-src 'self' 'wasm-unsafe-eval';") || !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("CSP %q", csp)
+	}
+
+	// A privacy URL that is not http(s) is not passed to the widget.
+	for _, bad := range []string{"javascript:alert(1)", "data:text/html,x", "/relative", "https://"} {
+		site.PrivacyURL = bad
+		if err := e.st.PutSite(ctx, site); err != nil {
+			t.Fatal(err)
+		}
+		_, body := get(t, frame, nil)
+		if p := rootAttr(t, body, "data-privacy"); p != "" {
+			t.Errorf("privacy URL %q: data-privacy = %q, want empty", bad, p)
+		}
+	}
+}
+
+func TestDemoKeys(t *testing.T) {
+	e := newTestEnv(t)
+	for _, p := range []string{"/demo/agent.key", "/demo/agent2.key"} {
+		if res, _ := get(t, e.ts.URL+p, nil); res.StatusCode != 404 {
+			t.Errorf("%s outside demo mode: %d, want 404", p, res.StatusCode)
+		}
+	}
+	e.srv.DemoKey, e.srv.DemoKey2 = []byte("KEY ONE\n"), []byte("KEY TWO\n")
+	for p, want := range map[string]string{"/demo/agent.key": "KEY ONE\n", "/demo/agent2.key": "KEY TWO\n"} {
+		res, body := get(t, e.ts.URL+p, nil)
+		if res.StatusCode != 200 || body != want || res.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: %d %q %v", p, res.StatusCode, body, res.Header)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"math"
 
+	"siegel/shared/content"
 	"siegel/shared/ids"
 	"siegel/shared/sig"
 )
@@ -34,8 +35,21 @@ const (
 // ContentType says what the content of a message is.
 type ContentType uint8
 
-// ContentText is UTF-8 text of 1 … MaxText bytes.
-const ContentText ContentType = 0x01
+// Content types (docs/PROTOCOL.md §3, §3.3). Contents are checked by
+// shared/content: Seal refuses and Open rejects content that is not valid for
+// its type, and any other type, as malformed.
+const (
+	// ContentText is UTF-8 text of 1 … MaxText bytes typed by a visitor or an agent.
+	ContentText ContentType = ContentType(content.TypeText)
+	// ContentBot is UTF-8 text of 1 … MaxText bytes that the bot showed the visitor.
+	ContentBot ContentType = ContentType(content.TypeBot)
+	// ContentAnswer is the visitor's answer to a bot question or choice (content.Answer).
+	ContentAnswer ContentType = ContentType(content.TypeAnswer)
+	// ContentConsent is a consent decision (content.Consent).
+	ContentConsent ContentType = ContentType(content.TypeConsent)
+	// ContentHandoff is a request for a person (content.Handoff).
+	ContentHandoff ContentType = ContentType(content.TypeHandoff)
+)
 
 // Error classes (docs/PROTOCOL.md §3.2). Returned errors wrap exactly one of them.
 var (
@@ -150,8 +164,7 @@ var (
 	errPadding    = malformed("non-zero padding")
 	errTime       = malformed("time out of range")
 	errType       = malformed("unknown content type")
-	errTextLen    = malformed("text length out of range")
-	errTextUTF8   = malformed("text is not valid UTF-8")
+	errContent    = malformed("content not valid for its type")
 	errMismatch   = &ids.Error{What: "envelope: inner header", Err: ErrHeaderMismatch}
 	errNotRecip   = &ids.Error{What: "open envelope", Err: ErrNotRecipient}
 	errStanzaOpen = &ids.Error{What: "open envelope", Err: ErrStanza}

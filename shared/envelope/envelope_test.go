@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/nacl/box"
 
+	"siegel/shared/content"
 	"siegel/shared/ids"
 )
 
@@ -195,7 +196,11 @@ func TestSealRefuses(t *testing.T) {
 		{"oversize text", ks, p.msg(1, strings.Repeat("a", MaxText+1)), ErrMalformed},
 		{"oversize content", ks, Message{Site: testSite, Conv: p.conv, Seq: 1, Type: ContentText, Content: make([]byte, MaxContent+1)}, ErrMalformed},
 		{"invalid UTF-8", ks, p.msg(1, "Gr\xfc\xdfe"), ErrMalformed},
-		{"unknown type", ks, Message{Site: testSite, Conv: p.conv, Seq: 1, Type: 2, Content: []byte("x")}, ErrMalformed},
+		{"unknown type", ks, Message{Site: testSite, Conv: p.conv, Seq: 1, Type: 6, Content: []byte("x")}, ErrMalformed},
+		{"answer with a bad flag", ks, Message{Site: testSite, Conv: p.conv, Seq: 1, Type: ContentAnswer, Content: []byte{2, 1, 1, 'x', 'y'}}, ErrMalformed},
+		{"consent too short", ks, Message{Site: testSite, Conv: p.conv, Seq: 1, Type: ContentConsent, Content: make([]byte, 44)}, ErrMalformed},
+		{"handoff reason 0", ks, Message{Site: testSite, Conv: p.conv, Seq: 1, Type: ContentHandoff, Content: []byte{0}}, ErrMalformed},
+		{"empty bot text", ks, Message{Site: testSite, Conv: p.conv, Seq: 1, Type: ContentBot}, ErrMalformed},
 		{"type zero", ks, Message{Site: testSite, Conv: p.conv, Seq: 1, Content: []byte("x")}, ErrMalformed},
 		{"seq zero", ks, p.msg(0, "x"), ErrMalformed},
 		{"negative time", ks, Message{Site: testSite, Conv: p.conv, Seq: 1, Type: ContentText, Time: -1, Content: []byte("x")}, ErrMalformed},
@@ -679,4 +684,30 @@ func TestVerifyUsesParsedBytes(t *testing.T) {
 		t.Fatal("Verify depends on the exported fields:", err)
 	}
 	assertClass(t, new(Envelope).Verify(), ErrMalformed)
+}
+
+// Every transcript content type of PROTOCOL.md §3.3 seals and opens, with its
+// bytes and type intact.
+func TestTranscriptContentTypes(t *testing.T) {
+	p := newParty(t, 1)
+	cases := []struct {
+		typ     ContentType
+		content []byte
+	}{
+		{ContentText, []byte("Hallo")},
+		{ContentBot, []byte("Wie kann ich helfen?")},
+		{ContentAnswer, content.EncodeAnswer(content.Answer{Variable: "email", Personal: true, Kind: content.InputEmail, Value: "a@b.de"})},
+		{ContentAnswer, content.EncodeAnswer(content.Answer{Kind: content.InputChoice, Value: "Ja"})},
+		{ContentConsent, content.EncodeConsent(content.Consent{FlowVersion: 3, TextHash: [32]byte{1}, Accepted: true, Time: 1767225600000})},
+		{ContentHandoff, content.EncodeHandoff(content.Handoff{Reason: content.HandoffMessage, Note: "Bitte zurückrufen"})},
+		{ContentHandoff, []byte{1}},
+	}
+	for i, c := range cases {
+		m := Message{Site: testSite, Conv: p.conv, Seq: uint64(i + 1), Type: c.typ, Time: 1767225600000, Content: c.content}
+		b := mustSeal(t, p.visitor, p.boxKeys(), m)
+		o, err := Open(b, p.agents[0], testSite, p.conv)
+		if err != nil || o.Type != c.typ || !bytes.Equal(o.Content, c.content) {
+			t.Fatalf("type %d: %v %+v", c.typ, err, o)
+		}
+	}
 }

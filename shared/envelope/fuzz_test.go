@@ -5,7 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"testing"
-	"unicode/utf8"
+
+	"siegel/shared/content"
 )
 
 // encodeParsed rebuilds the bytes of a parsed envelope from its fields.
@@ -95,8 +96,7 @@ func FuzzOpen(f *testing.F) {
 			}
 			return
 		}
-		if o.Site != site || o.Conv != conv || o.Seq == 0 || o.Type != ContentText ||
-			len(o.Content) < 1 || len(o.Content) > MaxText || !utf8.Valid(o.Content) || o.Time < 0 {
+		if o.Site != site || o.Conv != conv || o.Seq == 0 || content.Check(content.Type(o.Type), o.Content) != nil || o.Time < 0 {
 			t.Fatalf("opened an invalid message: %+v", o)
 		}
 	})

@@ -3,10 +3,10 @@ package envelope
 import (
 	"encoding/binary"
 	"io"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/nacl/secretbox"
 
+	"siegel/shared/content"
 	"siegel/shared/ids"
 	"siegel/shared/sig"
 )
@@ -17,20 +17,16 @@ var (
 	errManyRecipient = &ids.Error{What: "seal envelope", Err: ErrTooManyRecipients}
 )
 
-// checkContent applies the rules of the content type (docs/PROTOCOL.md §3).
+// checkContent applies the rules of the content type (docs/PROTOCOL.md §3,
+// §3.3; shared/content).
 func checkContent(t ContentType, c []byte) error {
-	switch t {
-	case ContentText:
-		if len(c) < 1 || len(c) > MaxText {
-			return errTextLen
-		}
-		if !utf8.Valid(c) {
-			return errTextUTF8
-		}
-		return nil
-	default:
+	if t < ContentText || t > ContentHandoff {
 		return errType
 	}
+	if content.Check(content.Type(t), c) != nil {
+		return errContent
+	}
+	return nil
 }
 
 // Seal encrypts m for the recipients' box keys and signs it with sender's key

@@ -28,6 +28,16 @@ const MaxConversations = 1000
 // MaxReason is the longest reason of an Error frame, in bytes.
 const MaxReason = 255
 
+// MaxConsentReceipts is the largest number of receipts in a ConsentReceipts
+// frame (the relay keeps at most this many per conversation).
+const MaxConsentReceipts = 16
+
+// Consent decisions of Consent and ConsentReceipt.
+const (
+	ConsentAccepted uint8 = 1
+	ConsentDeclined uint8 = 2
+)
+
 // HeaderSize is the size of the frame header: version, type, request ID.
 const HeaderSize = 6
 
@@ -46,35 +56,39 @@ type Type uint8
 
 // Frame types (docs/PROTOCOL.md §6).
 const (
-	TypeChallenge     Type = 0x01
-	TypeHello         Type = 0x02
-	TypeWelcome       Type = 0x03
-	TypeSend          Type = 0x04
-	TypeAck           Type = 0x05
-	TypeDeliver       Type = 0x06
-	TypeList          Type = 0x07
-	TypeConversations Type = 0x08
-	TypeFetch         Type = 0x09
-	TypeFetched       Type = 0x0A
-	TypeDelivered     Type = 0x0B
-	TypeReceipt       Type = 0x0C
-	TypeError         Type = 0x0D
+	TypeChallenge       Type = 0x01
+	TypeHello           Type = 0x02
+	TypeWelcome         Type = 0x03
+	TypeSend            Type = 0x04
+	TypeAck             Type = 0x05
+	TypeDeliver         Type = 0x06
+	TypeList            Type = 0x07
+	TypeConversations   Type = 0x08
+	TypeFetch           Type = 0x09
+	TypeFetched         Type = 0x0A
+	TypeDelivered       Type = 0x0B
+	TypeReceipt         Type = 0x0C
+	TypeError           Type = 0x0D
+	TypeConsent         Type = 0x0E
+	TypeConsentReceipts Type = 0x0F
 )
 
 var typeNames = [...]string{
-	TypeChallenge:     "challenge",
-	TypeHello:         "hello",
-	TypeWelcome:       "welcome",
-	TypeSend:          "send",
-	TypeAck:           "ack",
-	TypeDeliver:       "deliver",
-	TypeList:          "list",
-	TypeConversations: "conversations",
-	TypeFetch:         "fetch",
-	TypeFetched:       "fetched",
-	TypeDelivered:     "delivered",
-	TypeReceipt:       "receipt",
-	TypeError:         "error",
+	TypeChallenge:       "challenge",
+	TypeHello:           "hello",
+	TypeWelcome:         "welcome",
+	TypeSend:            "send",
+	TypeAck:             "ack",
+	TypeDeliver:         "deliver",
+	TypeList:            "list",
+	TypeConversations:   "conversations",
+	TypeFetch:           "fetch",
+	TypeFetched:         "fetched",
+	TypeDelivered:       "delivered",
+	TypeReceipt:         "receipt",
+	TypeError:           "error",
+	TypeConsent:         "consent",
+	TypeConsentReceipts: "consent-receipts",
 }
 
 // String returns the short lower-case name of the frame type.
@@ -228,19 +242,49 @@ type Error struct {
 	Reason string
 }
 
-func (*Challenge) Type() Type     { return TypeChallenge }
-func (*Hello) Type() Type         { return TypeHello }
-func (*Welcome) Type() Type       { return TypeWelcome }
-func (*Send) Type() Type          { return TypeSend }
-func (*Ack) Type() Type           { return TypeAck }
-func (*Deliver) Type() Type       { return TypeDeliver }
-func (*List) Type() Type          { return TypeList }
-func (*Conversations) Type() Type { return TypeConversations }
-func (*Fetch) Type() Type         { return TypeFetch }
-func (*Fetched) Type() Type       { return TypeFetched }
-func (*Delivered) Type() Type     { return TypeDelivered }
-func (*Receipt) Type() Type       { return TypeReceipt }
-func (*Error) Type() Type         { return TypeError }
+// Consent asks the relay to record a consent receipt (visitors only, for their
+// own conversation): which flow version showed the consent, the SHA-256 of the
+// exact text shown and the decision (ConsentAccepted or ConsentDeclined). It
+// carries no personal data.
+type Consent struct {
+	Conv        ids.ConvID
+	FlowVersion uint32
+	TextHash    [32]byte
+	Decision    uint8
+}
+
+// ConsentReceipt is one stored consent receipt. Time is the relay's commit time
+// in Unix seconds, rounded down to the minute.
+type ConsentReceipt struct {
+	FlowVersion uint32
+	TextHash    [32]byte
+	Decision    uint8
+	Time        uint64
+}
+
+// ConsentReceipts lists all consent receipts of a conversation, oldest first
+// (at most MaxConsentReceipts). It answers a Consent, is pushed to the site's
+// agents, and precedes Fetched in the answer to an agent's Fetch.
+type ConsentReceipts struct {
+	Conv     ids.ConvID
+	Receipts []ConsentReceipt
+}
+
+func (*Challenge) Type() Type       { return TypeChallenge }
+func (*Hello) Type() Type           { return TypeHello }
+func (*Welcome) Type() Type         { return TypeWelcome }
+func (*Send) Type() Type            { return TypeSend }
+func (*Ack) Type() Type             { return TypeAck }
+func (*Deliver) Type() Type         { return TypeDeliver }
+func (*List) Type() Type            { return TypeList }
+func (*Conversations) Type() Type   { return TypeConversations }
+func (*Fetch) Type() Type           { return TypeFetch }
+func (*Fetched) Type() Type         { return TypeFetched }
+func (*Delivered) Type() Type       { return TypeDelivered }
+func (*Receipt) Type() Type         { return TypeReceipt }
+func (*Error) Type() Type           { return TypeError }
+func (*Consent) Type() Type         { return TypeConsent }
+func (*ConsentReceipts) Type() Type { return TypeConsentReceipts }
 
 // Error makes an Error frame usable as a Go error: "<code name>: <reason>".
 func (e *Error) Error() string {
@@ -291,15 +335,19 @@ const (
 	deliverFixed  = 16 + 8 + 8
 	convInfoSize  = 16 + 8 + 8 + 8
 	convPosSize   = 16 + 8 // Fetch, Fetched, Delivered, Receipt
+	consentSize   = 16 + 4 + 32 + 1
+	receiptSize   = 4 + 32 + 1 + 8
+	receiptsFixed = 16 + 2
 )
 
 // Encode returns the frame f with request ID reqID (0 in pushes).
 //
 // Encode writes the values as given; a frame that breaks a rule of the
 // specification (an empty envelope or roster, an unsorted conversation list,
-// an unknown role) is encoded anyway and then refused by Decode. Only what the
-// format cannot hold is adjusted: a Conversations frame keeps its first
-// MaxConversations entries, and an Error reason is made printable and cut to
+// an unknown role or consent decision) is encoded anyway and then refused by
+// Decode. Only what the format cannot hold is adjusted: a Conversations frame
+// keeps its first MaxConversations entries, a ConsentReceipts frame its first
+// MaxConsentReceipts, and an Error reason is made printable and cut to
 // MaxReason bytes as by ErrorFrame. Encode panics if f is nil or not one of
 // this package's frame types.
 func Encode(reqID uint32, f Frame) []byte {
@@ -361,6 +409,27 @@ func Encode(reqID uint32, f Frame) []byte {
 		b = binary.BigEndian.AppendUint16(b, uint16(v.Code))
 		b = append(b, byte(len(r)))
 		return append(b, r...)
+	case *Consent:
+		b := header(reqID, TypeConsent, consentSize)
+		b = append(b, v.Conv[:]...)
+		b = binary.BigEndian.AppendUint32(b, v.FlowVersion)
+		b = append(b, v.TextHash[:]...)
+		return append(b, v.Decision)
+	case *ConsentReceipts:
+		rs := v.Receipts
+		if len(rs) > MaxConsentReceipts {
+			rs = rs[:MaxConsentReceipts]
+		}
+		b := header(reqID, TypeConsentReceipts, receiptsFixed+len(rs)*receiptSize)
+		b = append(b, v.Conv[:]...)
+		b = binary.BigEndian.AppendUint16(b, uint16(len(rs)))
+		for i := range rs {
+			b = binary.BigEndian.AppendUint32(b, rs[i].FlowVersion)
+			b = append(b, rs[i].TextHash[:]...)
+			b = append(b, rs[i].Decision)
+			b = binary.BigEndian.AppendUint64(b, rs[i].Time)
+		}
+		return b
 	}
 	panic("protocol: Encode of an unknown frame type")
 }
@@ -507,6 +576,21 @@ func decodeBody(t Type, p []byte) (Frame, error) {
 			}
 		}
 		return &Error{Code: ErrorCode(binary.BigEndian.Uint16(p)), Reason: string(r)}, nil
+	case TypeConsent:
+		if len(p) != consentSize {
+			return nil, badLength(t)
+		}
+		f := &Consent{}
+		p = take(f.Conv[:], p)
+		f.FlowVersion = binary.BigEndian.Uint32(p)
+		p = take(f.TextHash[:], p[4:])
+		f.Decision = p[0]
+		if !validDecision(f.Decision) {
+			return nil, malformed("consent: unknown decision")
+		}
+		return f, nil
+	case TypeConsentReceipts:
+		return decodeConsentReceipts(p)
 	}
 	return nil, malformed("unknown frame type " + strconv.Itoa(int(t)))
 }
@@ -537,6 +621,39 @@ func decodeConversations(p []byte) (Frame, error) {
 		e.LastPos, p = u64(p)
 		e.Created, p = u64(p)
 		e.DeliveredPos, p = u64(p)
+	}
+	return f, nil
+}
+
+func validDecision(d uint8) bool { return d == ConsentAccepted || d == ConsentDeclined }
+
+func decodeConsentReceipts(p []byte) (Frame, error) {
+	if len(p) < receiptsFixed {
+		return nil, badLength(TypeConsentReceipts)
+	}
+	f := &ConsentReceipts{}
+	p = take(f.Conv[:], p)
+	n := int(binary.BigEndian.Uint16(p))
+	if n > MaxConsentReceipts {
+		return nil, malformed("consent-receipts: too many receipts")
+	}
+	p = p[2:]
+	if len(p) != n*receiptSize {
+		return nil, badLength(TypeConsentReceipts)
+	}
+	if n == 0 {
+		return f, nil
+	}
+	f.Receipts = make([]ConsentReceipt, n)
+	for i := range f.Receipts {
+		r := &f.Receipts[i]
+		r.FlowVersion = binary.BigEndian.Uint32(p)
+		p = take(r.TextHash[:], p[4:])
+		r.Decision = p[0]
+		if !validDecision(r.Decision) {
+			return nil, malformed("consent-receipts: unknown decision")
+		}
+		r.Time, p = u64(p[1:])
 	}
 	return f, nil
 }

@@ -32,6 +32,23 @@ func entry(c ids.ConvID, last, created, delivered uint64) []byte {
 	return append(b, u64b(delivered)...)
 }
 
+// consentBody is a Consent body with the given decision.
+func consentBody(decision byte) []byte {
+	c := conv(0x20)
+	b := append([]byte(nil), c[:]...)
+	b = binary.BigEndian.AppendUint32(b, 7)
+	b = append(b, seq(0xc0, 32)...)
+	return append(b, decision)
+}
+
+// receiptBody is one receipt of a ConsentReceipts body with the given decision.
+func receiptBody(decision byte) []byte {
+	b := binary.BigEndian.AppendUint32(nil, 7)
+	b = append(b, seq(0xc0, 32)...)
+	b = append(b, decision)
+	return append(b, u64b(1767225600)...)
+}
+
 func TestDecodeRejects(t *testing.T) {
 	c1, c2 := conv(0x20), conv(0x30)
 	helloBody := func(role byte) []byte {
@@ -61,7 +78,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"header 5 bytes", []byte{1, 7, 0, 0, 0}, ErrMalformed},
 		{"too large", big, ErrMalformed},
 		{"type 0", frame(1, 0, 1), ErrMalformed},
-		{"type 14", frame(1, 14, 1), ErrMalformed},
+		{"type 16", frame(1, 16, 1), ErrMalformed},
 		{"type 255", frame(1, 255, 1), ErrMalformed},
 		{"challenge short", frame(1, TypeChallenge, 0, make([]byte, 31)), ErrMalformed},
 		{"challenge long", frame(1, TypeChallenge, 0, make([]byte, 33)), ErrMalformed},
@@ -90,6 +107,18 @@ func TestDecodeRejects(t *testing.T) {
 		{"fetched short", frame(1, TypeFetched, 1, c1[:]), ErrMalformed},
 		{"delivered long", frame(1, TypeDelivered, 1, c1[:], u64b(1), u64b(1)), ErrMalformed},
 		{"receipt short", frame(1, TypeReceipt, 0, c1[:15]), ErrMalformed},
+		{"consent decision 0", frame(1, TypeConsent, 1, consentBody(0)), ErrMalformed},
+		{"consent decision 3", frame(1, TypeConsent, 1, consentBody(3)), ErrMalformed},
+		{"consent short", frame(1, TypeConsent, 1, consentBody(1)[:consentSize-1]), ErrMalformed},
+		{"consent long", frame(1, TypeConsent, 1, consentBody(1), []byte{0}), ErrMalformed},
+		{"receipts no count", frame(1, TypeConsentReceipts, 0, c1[:]), ErrMalformed},
+		{"receipts half count", frame(1, TypeConsentReceipts, 0, c1[:], []byte{0}), ErrMalformed},
+		{"receipts too many", frame(1, TypeConsentReceipts, 0, c1[:], u16b(MaxConsentReceipts+1), bytes.Repeat(receiptBody(1), MaxConsentReceipts+1)), ErrMalformed},
+		{"receipts missing entry", frame(1, TypeConsentReceipts, 0, c1[:], u16b(2), receiptBody(1)), ErrMalformed},
+		{"receipts trailing", frame(1, TypeConsentReceipts, 0, c1[:], u16b(1), receiptBody(1), []byte{0}), ErrMalformed},
+		{"receipts short entry", frame(1, TypeConsentReceipts, 0, c1[:], u16b(1), receiptBody(1)[:receiptSize-1]), ErrMalformed},
+		{"receipts decision 0", frame(1, TypeConsentReceipts, 0, c1[:], u16b(2), receiptBody(1), receiptBody(0)), ErrMalformed},
+		{"receipts decision 3", frame(1, TypeConsentReceipts, 0, c1[:], u16b(1), receiptBody(3)), ErrMalformed},
 		{"error no body", frame(1, TypeError, 1), ErrMalformed},
 		{"error no length", frame(1, TypeError, 1, u16b(1)), ErrMalformed},
 		{"error reason short", frame(1, TypeError, 1, u16b(1), []byte{3}, []byte("ab")), ErrMalformed},
@@ -151,6 +180,13 @@ func TestRoundTripLimits(t *testing.T) {
 	roundTrip(t, 0, &Error{Code: 0xffff})
 	roundTrip(t, ^uint32(0), &Hello{Role: RoleAgent, Since: ^uint64(0)})
 	roundTrip(t, 0, &Welcome{Roster: []byte{1}})
+	roundTrip(t, 1, &Consent{Decision: ConsentDeclined, FlowVersion: ^uint32(0)})
+	roundTrip(t, 0, &ConsentReceipts{})
+	var full16 ConsentReceipts
+	for i := 0; i < MaxConsentReceipts; i++ {
+		full16.Receipts = append(full16.Receipts, ConsentReceipt{FlowVersion: uint32(i), Decision: ConsentAccepted, Time: ^uint64(0)})
+	}
+	roundTrip(t, 0, &full16)
 	// The largest frame.
 	b := roundTrip(t, 0, &Deliver{Envelope: make([]byte, MaxFrameSize-HeaderSize-deliverFixed)})
 	if len(b) != MaxFrameSize {
@@ -181,6 +217,18 @@ func TestEncodeAdjusts(t *testing.T) {
 	}
 	if got := f.(*Conversations).Entries; !reflect.DeepEqual(got, many.Entries[:MaxConversations]) {
 		t.Fatalf("got %d entries", len(got))
+	}
+
+	var receipts ConsentReceipts
+	for i := 0; i < MaxConsentReceipts+3; i++ {
+		receipts.Receipts = append(receipts.Receipts, ConsentReceipt{FlowVersion: uint32(i), Decision: ConsentAccepted})
+	}
+	_, f, err = Decode(Encode(1, &receipts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.(*ConsentReceipts).Receipts; !reflect.DeepEqual(got, receipts.Receipts[:MaxConsentReceipts]) {
+		t.Fatalf("got %d receipts", len(got))
 	}
 }
 
@@ -217,7 +265,8 @@ func TestNames(t *testing.T) {
 			t.Errorf("ErrorCode(%d).String() = %q, want %q", c, c.String(), want)
 		}
 	}
-	for ty, want := range map[Type]string{TypeChallenge: "challenge", TypeConversations: "conversations", TypeError: "error", 0: "type 0", 14: "type 14"} {
+	for ty, want := range map[Type]string{TypeChallenge: "challenge", TypeConversations: "conversations", TypeError: "error",
+		TypeConsent: "consent", TypeConsentReceipts: "consent-receipts", 0: "type 0", 16: "type 16"} {
 		if ty.String() != want {
 			t.Errorf("Type(%d).String() = %q, want %q", ty, ty.String(), want)
 		}

@@ -33,6 +33,8 @@ func seq(start byte, n int) []byte {
 
 func conv(start byte) (c ids.ConvID) { copy(c[:], seq(start, 16)); return }
 
+func hash(start byte) (h [32]byte) { copy(h[:], seq(start, 32)); return }
+
 // helloSeed is the fixed Ed25519 seed of the hello vector's signing key.
 var helloSeed = seq(0x40, 32)
 
@@ -77,6 +79,11 @@ func vectors() []vector {
 		{"11-delivered", 5, &Delivered{Conv: conv(0x30), Pos: 2}},
 		{"12-receipt", 0, &Receipt{Conv: conv(0x30), Pos: 2}},
 		{"13-error", 0xfffffffe, &Error{Code: CodeSequence, Reason: "seq 5 expected"}},
+		{"14-consent", 6, &Consent{Conv: conv(0x20), FlowVersion: 3, TextHash: hash(0xc0), Decision: ConsentAccepted}},
+		{"15-consent-receipts", 6, &ConsentReceipts{Conv: conv(0x20), Receipts: []ConsentReceipt{
+			{FlowVersion: 3, TextHash: hash(0xc0), Decision: ConsentDeclined, Time: 1767225600},
+			{FlowVersion: 3, TextHash: hash(0xc0), Decision: ConsentAccepted, Time: 1767225660},
+		}}},
 	}
 }
 
@@ -153,7 +160,7 @@ func TestVectors(t *testing.T) {
 	for _, name := range extra {
 		t.Errorf("vector file %s.hex has no fixed values in the test", name)
 	}
-	for ty := TypeChallenge; ty <= TypeError; ty++ {
+	for ty := TypeChallenge; ty <= TypeConsentReceipts; ty++ {
 		if !seen[ty] {
 			t.Errorf("no vector for frame type %v", ty)
 		}
@@ -174,6 +181,11 @@ func TestVectorLayout(t *testing.T) {
 		"12-receipt": "01" + "0c" + "00000000" + hex.EncodeToString(seq(0x30, 16)) + "0000000000000002",
 		"03-welcome": "01" + "03" + "00000001" + hex.EncodeToString(seq(0x20, 16)) + "0000000000000003" + "0000000000000005" + hex.EncodeToString([]byte("roster bytes")),
 		"02-hello":   "01" + "02" + "00000001" + "01" + hex.EncodeToString(seq(0x10, 16)),
+		"14-consent": "01" + "0e" + "00000006" + hex.EncodeToString(seq(0x20, 16)) + "00000003" +
+			hex.EncodeToString(seq(0xc0, 32)) + "01",
+		"15-consent-receipts": "01" + "0f" + "00000006" + hex.EncodeToString(seq(0x20, 16)) + "0002" +
+			"00000003" + hex.EncodeToString(seq(0xc0, 32)) + "02" + "000000006955b900" +
+			"00000003" + hex.EncodeToString(seq(0xc0, 32)) + "01" + "000000006955b93c",
 		"08-conversations": "01" + "08" + "00000003" + "0002" +
 			hex.EncodeToString(seq(0x20, 16)) + "0000000000000009" + "000000006955aaf0" + "0000000000000008" +
 			hex.EncodeToString(seq(0x30, 16)) + "0000000000000002" + "000000006955b900" + "0000000000000000",

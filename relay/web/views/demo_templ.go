@@ -18,6 +18,23 @@ type DemoPage struct {
 	AgentURL  string
 }
 
+// demoStyle is the host page's own stylesheet, inline so that the page makes no
+// request beyond itself and the loader before the chat is opened.
+const demoStyle = `
+body { margin: 0; font: 16px/1.5 system-ui, sans-serif; color: #1f2a2e; background: #fbfaf6; }
+.demo { margin: 0; padding: .4rem 1rem; background: #fff4c2; font-size: .875rem; text-align: center; }
+header { background: #1f5f4a; color: #fff; padding: 1.5rem 1rem; }
+header p { margin: .25rem 0 0; }
+nav a { color: #fff; margin-right: 1rem; }
+main { max-width: 46rem; margin: 0 auto; padding: 1rem; }
+h1 { margin: 0; font-size: 1.75rem; }
+h2 { color: #1f5f4a; margin-top: 2rem; }
+table { border-collapse: collapse; width: 100%; }
+td { padding: .35rem .5rem; border-bottom: 1px solid #ddd; }
+td:last-child { text-align: right; white-space: nowrap; }
+footer { max-width: 46rem; margin: 2rem auto 4rem; padding: 1rem; font-size: .875rem; color: #555; }
+`
+
 func Demo(p DemoPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -35,72 +52,131 @@ func Demo(p DemoPage) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<!doctype html><html lang=\"de\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Bäckerei Sonnenschein – Demo</title></head><body><main><h1>Bäckerei Sonnenschein</h1><p>Dies ist eine Demo-Website. Unten rechts öffnet der Chat-Knopf den Siegel-Chat.</p><p>This is a demo website. The chat button in the lower right corner opens the Siegel chat.</p><p>Agentenseite / agent page: <a href=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<!doctype html><html lang=\"de\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Fahrradwerkstatt Sonnenschein – Reparatur, Inspektion und Ersatzteile</title>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templ.Raw("<style>"+demoStyle+"</style>").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</head><body><p class=\"demo\">Demo-Website für den Siegel-Chat: Der Knopf unten rechts öffnet ihn. <span lang=\"en\">Demo website for the Siegel chat: the button in the lower right corner opens it.</span> Agentenseite / agent page: <a href=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var2 string
 		templ_7745c5c3_Var2, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(p.AgentURL)).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `relay/web/views/demo.templ`, Line: 25, Col: 69}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `relay/web/views/demo.templ`, Line: 42, Col: 66}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var2)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var3 string
 		templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(p.AgentURL)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `relay/web/views/demo.templ`, Line: 25, Col: 84}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `relay/web/views/demo.templ`, Line: 42, Col: 81}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</a></p></main><script src=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</a></p><header><h1>Fahrradwerkstatt Sonnenschein</h1><p>Ihre Meisterwerkstatt für Stadt-, Trekking- und E-Bikes – seit 1998 in der Lindenstraße.</p><nav><a href=\"#leistungen\">Leistungen</a> <a href=\"#zeiten\">Öffnungszeiten</a> <a href=\"#kontakt\">Kontakt</a></nav></header><main><p>Platter Reifen, quietschende Bremse oder die jährliche Inspektion? Bringen Sie Ihr Rad einfach vorbei oder vereinbaren Sie über den Chat einen Termin – kleine Reparaturen erledigen wir meist noch am selben Tag.</p><p lang=\"en\">We speak English, too: ask our chat assistant about prices, opening hours or an appointment.</p><h2 id=\"leistungen\">Leistungen und Preise</h2><table><tr><td>Schlauch wechseln (inkl. Schlauch)</td><td>ab 15 €</td></tr><tr><td>Bremsen einstellen, je Bremse</td><td>12 €</td></tr><tr><td>Schaltung einstellen</td><td>18 €</td></tr><tr><td>Inspektion Stadt- und Trekkingrad</td><td>59 €</td></tr><tr><td>Inspektion E-Bike (inkl. Software-Update)</td><td>89 €</td></tr><tr><td>Leihrad während der Reparatur</td><td>kostenlos</td></tr></table><h2 id=\"zeiten\">Öffnungszeiten</h2><p>Montag bis Freitag 9–18 Uhr, Samstag 10–14 Uhr. Sonntags und an Feiertagen geschlossen.</p><h2 id=\"kontakt\">Kontakt und Anfahrt</h2><p>Fahrradwerkstatt Sonnenschein<br>Lindenstraße 12, 12345 Musterstadt<br>Telefon 01234 567890<br>Zwei Minuten vom Bahnhof, Fahrradständer direkt vor der Tür.</p></main><footer><a href=\"/datenschutz\">Datenschutz</a> · Fahrradwerkstatt Sonnenschein ist ein erfundenes Beispiel.</footer><script src=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var4 string
 		templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.LoaderURL).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `relay/web/views/demo.templ`, Line: 27, Col: 28}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `relay/web/views/demo.templ`, Line: 82, Col: 28}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" data-site=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "\" data-site=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var5 string
 		templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.Site).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `relay/web/views/demo.templ`, Line: 27, Col: 49}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `relay/web/views/demo.templ`, Line: 82, Col: 49}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "\" data-owner-key=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "\" data-owner-key=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var6 string
 		templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.Owner).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `relay/web/views/demo.templ`, Line: 27, Col: 76}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `relay/web/views/demo.templ`, Line: 82, Col: 76}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "\" async></script></body></html>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "\" async></script></body></html>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// DemoPrivacyPage is the model of the demo host page's privacy policy.
+type DemoPrivacyPage struct {
+	HomeURL string
+}
+
+func DemoPrivacy(p DemoPrivacyPage) templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<!doctype html><html lang=\"de\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Datenschutz – Fahrradwerkstatt Sonnenschein</title>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templ.Raw("<style>"+demoStyle+"</style>").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</head><body><p class=\"demo\">Demo-Datenschutzerklärung eines erfundenen Betriebs. <span lang=\"en\">Demo privacy policy of a made-up business.</span></p><main><h1>Datenschutzerklärung</h1><p>Verantwortlich: Fahrradwerkstatt Sonnenschein, Lindenstraße 12, 12345 Musterstadt.</p><h2>Chat auf dieser Website</h2><p>Der Chat lädt erst, wenn Sie ihn öffnen. Der Chat-Assistent läuft in Ihrem Browser: Fragen zu Öffnungszeiten oder Preisen verlassen Ihr Gerät nicht. Erst wenn Sie mit einem Menschen sprechen möchten oder uns eine Nachricht hinterlassen, wird der Verlauf verschlüsselt übertragen. Er ist Ende-zu-Ende-verschlüsselt: Nur Sie und unsere Mitarbeitenden können ihn lesen, nicht der Server, der ihn weiterleitet.</p><p>Name, E-Mail-Adresse und Telefonnummer fragt der Assistent nur nach Ihrer Einwilligung ab (Art. 6 Abs. 1 lit. a DSGVO), um Ihre Termin- oder Rückrufanfrage zu bearbeiten. Der Server speichert dazu einen Nachweis ohne personenbezogene Daten: welche Fassung des Einwilligungstexts Ihnen gezeigt wurde, Ihre Entscheidung und die Uhrzeit (auf die Minute gerundet). Sie können die Einwilligung jederzeit widerrufen.</p><h2>Speicherdauer und Ihre Rechte</h2><p>Gespräche werden nach 30 Tagen automatisch gelöscht. Sie haben das Recht auf Auskunft, Berichtigung, Löschung, Einschränkung der Verarbeitung, Datenübertragbarkeit und Beschwerde bei einer Aufsichtsbehörde.</p><p lang=\"en\">In short: the chat is end-to-end encrypted; personal data is asked for only after your consent.</p><p><a href=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var8 string
+		templ_7745c5c3_Var8, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(p.HomeURL)).ResolveURL(ctx)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `relay/web/views/demo.templ`, Line: 128, Col: 41}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var8)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "\">Zurück zur Startseite</a></p></main></body></html>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -222,7 +222,19 @@ type validCase struct {
 	seq        uint64
 	time       int64
 	content    []byte
+	ctype      byte // content type; 0 means text (0x01)
 }
+
+func (c validCase) contentType() byte {
+	if c.ctype == 0 {
+		return 1
+	}
+	return c.ctype
+}
+
+// answerEmail is the answer {variable "email", personal, input kind email, "a@b.de"},
+// written out by hand from docs/PROTOCOL.md §3.3 (its worked example).
+var answerEmail = []byte{0x01, 0x02, 0x05, 'e', 'm', 'a', 'i', 'l', 'a', '@', 'b', '.', 'd', 'e'}
 
 // sealed returns the outer structure a correct sealer builds for c.
 func (c validCase) outer() outer {
@@ -236,7 +248,7 @@ func (c validCase) outer() outer {
 		o.recipients = append(o.recipients, k.box)
 	}
 	sort.Slice(o.recipients, func(i, j int) bool { return bytes.Compare(o.recipients[i][:], o.recipients[j][:]) < 0 })
-	o.inner = inner{version: 1, site: site, conv: conv, seq: c.seq, sign: c.sender.sign, ctype: 1,
+	o.inner = inner{version: 1, site: site, conv: conv, seq: c.seq, sign: c.sender.sign, ctype: c.contentType(),
 		time: uint64(c.time), content: c.content, clen: -1}.encode()
 	return o
 }
@@ -251,15 +263,17 @@ func main() {
 	}
 	valid := []validCase{
 		{"text-1-recipient", "visitor to itself only (a message before any agent is known), one stanza",
-			visitor, []*key{visitor}, 1, 1767225600000, []byte("Hallo!")},
+			visitor, []*key{visitor}, 1, 1767225600000, []byte("Hallo!"), 0},
 		{"text-3-recipients", "agent 1 to the visitor, itself and agent 2; recipients given unsorted",
-			agent1, []*key{visitor, agent1, agent2}, 7, 1767225661234, []byte("Guten Tag, wie kann ich helfen? Grüße, Ihr Support-Team")},
+			agent1, []*key{visitor, agent1, agent2}, 7, 1767225661234, []byte("Guten Tag, wie kann ich helfen? Grüße, Ihr Support-Team"), 0},
 		{"text-bucket-256-full", "170 bytes of text: Inner is exactly 256 bytes, the largest content of the first bucket",
-			visitor, []*key{agent2, visitor}, 2, 1767225700000, bytes.Repeat([]byte("a"), 170)},
+			visitor, []*key{agent2, visitor}, 2, 1767225700000, bytes.Repeat([]byte("a"), 170), 0},
 		{"text-bucket-512-first", "171 bytes of text: one byte more than fits 256, so Inner is padded to 512",
-			visitor, []*key{agent2, visitor}, 3, 1767225700001, bytes.Repeat([]byte("b"), 171)},
+			visitor, []*key{agent2, visitor}, 3, 1767225700001, bytes.Repeat([]byte("b"), 171), 0},
 		{"text-64-recipients", "64 recipients, the most an envelope may have",
-			agent1, many, 1, 1767225800000, []byte("an alle")},
+			agent1, many, 1, 1767225800000, []byte("an alle"), 0},
+		{"answer-email", "the visitor's personal answer to an email question (content type 0x03, PROTOCOL.md §3.3), to itself and two agents",
+			visitor, []*key{agent1, visitor, agent2}, 4, 1767225900000, answerEmail, 3},
 	}
 
 	base := valid[1] // agent 1 → visitor, agent 1, agent 2
@@ -330,8 +344,19 @@ func main() {
 		withInner(func(in *inner) { in.clen = 256 - 86 + 1 }))
 	add("malformed-inner-time", "time above the largest signed 64-bit value, signed", "malformed",
 		withInner(func(in *inner) { in.time = math.MaxInt64 + 1 }))
-	add("malformed-unknown-type", "content type 0x02, signed", "malformed",
-		withInner(func(in *inner) { in.ctype = 2 }))
+	add("malformed-unknown-type", "content type 0x06, signed", "malformed",
+		withInner(func(in *inner) { in.ctype = 6 }))
+	add("malformed-answer-flags", "an answer (content type 0x03) with flag bit 1 set, signed", "malformed",
+		withInner(func(in *inner) {
+			in.ctype = 3
+			in.content = append([]byte{0x02}, answerEmail[1:]...)
+		}))
+	add("malformed-consent-decision", "a consent (content type 0x04) with decision 3, signed", "malformed",
+		withInner(func(in *inner) {
+			in.ctype = 4
+			in.content = make([]byte, 45)
+			in.content[36] = 3
+		}))
 	add("malformed-text-empty", "text of 0 bytes, signed", "malformed",
 		withInner(func(in *inner) { in.content = nil }))
 	add("malformed-text-utf8", "text that is not valid UTF-8, signed", "malformed",
@@ -397,7 +422,7 @@ func main() {
 			rks = append(rks, k.box)
 			parties = append(parties, k.party())
 		}
-		m := envelope.Message{Site: site, Conv: conv, Seq: c.seq, Type: envelope.ContentText, Time: c.time, Content: c.content}
+		m := envelope.Message{Site: site, Conv: conv, Seq: c.seq, Type: envelope.ContentType(c.contentType()), Time: c.time, Content: c.content}
 		rnd := randomBytes(c.name)
 		got, err := envelope.Seal(bytes.NewReader(rnd), id, rks, m)
 		if err != nil {
@@ -407,7 +432,7 @@ func main() {
 			log.Fatalf("%s: Seal differs from the hand encoding", c.name)
 		}
 		validOut = append(validOut, Valid{Description: c.desc, Sender: c.sender.party(), Recipients: parties,
-			Site: hex.EncodeToString(site[:]), Conv: hex.EncodeToString(conv[:]), Seq: c.seq, Type: 1, Time: c.time,
+			Site: hex.EncodeToString(site[:]), Conv: hex.EncodeToString(conv[:]), Seq: c.seq, Type: c.contentType(), Time: c.time,
 			Content: hex.EncodeToString(c.content), Random: hex.EncodeToString(rnd), Envelope: hex.EncodeToString(want)})
 		envs[c.name] = want
 		names = append(names, c.name)
