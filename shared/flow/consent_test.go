@@ -133,6 +133,16 @@ func TestConsentRule(t *testing.T) {
 			`    "h": {"kind": "handoff", "text": {"de": "Moment"}, "next": "mail"},`, askEmail("mail", "end")},
 		want: []string{"start -> h -> mail"},
 	}, {
+		name: "a text ask into a variable an email ask writes is personal, after consent",
+		steps: []string{say("start", "c"), consent("c", "mail", "end"), askEmail("mail", "again"),
+			`    "again": {"kind": "ask", "text": {"de": "Andere Adresse?"}, "variable": "email", "next": "end"},`},
+	}, {
+		name: "a text ask into a variable an email ask writes is personal, before consent",
+		steps: []string{say("start", "again"),
+			`    "again": {"kind": "ask", "text": {"de": "Adresse?"}, "variable": "email", "next": "c"},`,
+			consent("c", "mail", "end"), askEmail("mail", "end")},
+		want: []string{"start -> again"},
+	}, {
 		name:  "every reachable personal ask is reported once",
 		steps: []string{choice("start", "mail", "n"), askEmail("mail", "n"), askName("n", "end")},
 		want:  []string{"start -> mail", "start -> n"},

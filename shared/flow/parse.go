@@ -140,7 +140,7 @@ func (b *builder) run(src []byte) {
 	if m := top["privacy_policy"]; m != nil {
 		b.f.PrivacyPolicy = b.text(m.val, `"privacy_policy"`)
 		for _, mm := range m.val.mem {
-			if mm.val.kind == jStr && mm.val.str != "" && !validURL(mm.val.str) {
+			if u, ok := b.f.PrivacyPolicy[mm.key]; ok && u == mm.val.str && !validURL(u) {
 				b.add(mm.val.pos, "invalid privacy-policy URL "+quote(mm.val.str)+" (expected an absolute http or https URL)")
 			}
 		}
