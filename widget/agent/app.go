@@ -566,8 +566,9 @@ func (a *App) apply(evs []session.Event) {
 			a.onStatus(e.Status)
 		case session.MessageEvent:
 			m := Message{Pos: e.Pos, Seq: e.Seq, From: From(e.From), Sender: e.Sender, Own: e.Own,
-				Text: e.Text, Time: e.Time, Stored: int64(e.Stored)}
-			if m.From == FromAgent {
+				Time: e.Time, Stored: int64(e.Stored), Pending: e.Pending}
+			m.setContent(e.Type, e.Content, e.Text)
+			if m.From == FromAgent && !m.Unreadable {
 				switch {
 				case e.Own:
 					m.Name = a.name
@@ -608,6 +609,8 @@ func (a *App) apply(evs []session.Event) {
 			a.inbox.Fetched(e.Conv, e.LastPos, a.sess.LastPos(e.Conv) >= e.LastPos)
 		case session.ConversationsEvent:
 			a.onList(e.Entries)
+		case session.ConsentReceiptsEvent:
+			a.inbox.SetReceipts(e.Conv, receiptsOf(e.Receipts))
 		}
 	}
 	a.deliverDue()
@@ -657,7 +660,24 @@ func (a *App) onList(infos []protocol.ConvInfo) {
 			a.ensureFetched(c)
 		}
 	}
+	// Fetch the most recent conversations with unread messages as well, so
+	// that the list can tell which of them wait for a person. Nothing is
+	// confirmed as delivered before it is opened.
+	n := 0
+	for _, c := range a.inbox.Sorted() {
+		if n >= MaxPrefetch {
+			break
+		}
+		if c.Unread() > 0 && !c.Loaded {
+			a.ensureFetched(c)
+			n++
+		}
+	}
 }
+
+// MaxPrefetch is the most conversations with unread messages fetched when
+// the conversation list arrives (besides the open one).
+const MaxPrefetch = 20
 
 func hasUnplaced(c *Conversation) bool {
 	for i := len(c.Messages) - 1; i >= 0 && c.Messages[i].Pos == 0; i-- {

@@ -44,7 +44,9 @@ func TestStringsComplete(t *testing.T) {
 			tx.Back, tx.Transcript, tx.Visitor, tx.You, tx.Pending, tx.Sent, tx.Failed, tx.Unreadable,
 			tx.ReplyLabel, tx.ReplyHint, tx.Send, tx.EmptyReply, tx.TooLong, tx.SendOffline, tx.Today,
 			tx.Yesterday, tx.UnknownAgent, tx.ErrLimit, tx.ErrNotFound, tx.ErrForbidden, tx.ErrVersion,
-			tx.ErrPage, tx.ErrOtherSite, tx.SendFailed, tx.NotSynced, tx.NoVisitorKey, tx.OutboxFull, tx.Stopped}
+			tx.ErrPage, tx.ErrOtherSite, tx.SendFailed, tx.NotSynced, tx.NoVisitorKey, tx.OutboxFull, tx.Stopped,
+			tx.Bot, tx.Personal, tx.PersonalLabel, tx.ConsentAccepted, tx.ConsentDeclined, tx.FlowVersion,
+			tx.TextHash, tx.HandoffPerson, tx.HandoffMessage, tx.Waiting, tx.Receipts, tx.ReceiptsFor}
 		for i, f := range fields {
 			if f == "" {
 				t.Errorf("%s: field %d empty", l.Code(), i)
@@ -56,6 +58,9 @@ func TestStringsComplete(t *testing.T) {
 	}
 	if Strings(German).LoadDemo != "Demo-Schlüssel laden" || Strings(English).LoadDemo != "Load demo key" {
 		t.Error("demo labels")
+	}
+	if len(Strings(German).fields) != len(Strings(English).fields) {
+		t.Error("variable labels differ between the languages")
 	}
 	if Strings(German).UnreadLabel(1) != "1 ungelesene Nachricht" || Strings(English).UnreadLabel(3) != "3 unread messages" {
 		t.Error("unread label")

@@ -122,6 +122,24 @@ type Text struct {
 	Today        string
 	Yesterday    string
 	UnknownAgent string
+
+	// The bot's transcript.
+	Bot             string
+	Personal        string // marker of a personal answer
+	PersonalLabel   string // its accessible explanation
+	ConsentAccepted string
+	ConsentDeclined string
+	FlowVersion     string // followed by the number
+	TextHash        string // followed by the first 8 hex digits of the text hash
+	HandoffPerson   string
+	HandoffMessage  string
+	Waiting         string // conversation list: a handoff without an answer
+
+	// Consent receipts of the relay.
+	Receipts    string
+	ReceiptsFor string // explanation of the receipts panel
+
+	fields []field // labels of well-known variable names
 }
 
 var textDE = Text{
@@ -194,7 +212,7 @@ var textDE = Text{
 	NoVisitorKey: "Der Besucher hat noch nichts geschrieben; eine Antwort ist noch nicht möglich.",
 	OutboxFull:   "Zu viele Antworten warten auf die Verbindung. Bitte warten Sie, bis sie gesendet sind.",
 	Stopped:      "Die Verbindung wurde aus Sicherheitsgründen beendet; es wird nichts gesendet.",
-	Unreadable:   "Nachricht konnte nicht entschlüsselt werden.",
+	Unreadable:   "Unlesbare Nachricht: Sie konnte nicht entschlüsselt oder gelesen werden.",
 	ReplyLabel:   "Antwort",
 	ReplyHint:    "Enter sendet, Umschalt+Enter beginnt eine neue Zeile.",
 	Send:         "Senden",
@@ -204,6 +222,33 @@ var textDE = Text{
 	Today:        "heute",
 	Yesterday:    "gestern",
 	UnknownAgent: "Agent",
+
+	Bot:             "Bot",
+	Personal:        "personenbezogen",
+	PersonalLabel:   "Personenbezogene Angabe, nach Einwilligung gesendet",
+	ConsentAccepted: "Einwilligung erteilt",
+	ConsentDeclined: "Einwilligung abgelehnt",
+	FlowVersion:     "Flow-Version",
+	TextHash:        "Text",
+	HandoffPerson:   "Der Besucher möchte mit einem Menschen sprechen",
+	HandoffMessage:  "Der Besucher hat eine Nachricht hinterlassen",
+	Waiting:         "wartet auf Antwort",
+
+	Receipts:    "Einwilligungsnachweise",
+	ReceiptsFor: "Nachweis beim Server, ohne personenbezogene Daten: wann der Besucher welcher Fassung des Einwilligungstexts (Flow-Version, Prüfsumme) zugestimmt oder sie abgelehnt hat.",
+
+	fields: []field{
+		{namesEmail, "E-Mail"},
+		{namesPhone, "Telefon"},
+		{namesName, "Name"},
+		{namesFirst, "Vorname"},
+		{namesLast, "Nachname"},
+		{namesDate, "Datum"},
+		{namesAppt, "Termin"},
+		{namesTime, "Uhrzeit"},
+		{namesMessage, "Nachricht"},
+		{namesCompany, "Firma"},
+	},
 }
 
 var textEN = Text{
@@ -276,7 +321,7 @@ var textEN = Text{
 	NoVisitorKey: "The visitor has not written anything yet; a reply is not possible yet.",
 	OutboxFull:   "Too many replies are waiting for the connection. Please wait until they are sent.",
 	Stopped:      "The connection was ended for security reasons; nothing is sent.",
-	Unreadable:   "This message could not be decrypted.",
+	Unreadable:   "Unreadable message: it could not be decrypted or read.",
 	ReplyLabel:   "Reply",
 	ReplyHint:    "Enter sends, Shift+Enter starts a new line.",
 	Send:         "Send",
@@ -286,6 +331,33 @@ var textEN = Text{
 	Today:        "today",
 	Yesterday:    "yesterday",
 	UnknownAgent: "Agent",
+
+	Bot:             "Bot",
+	Personal:        "personal data",
+	PersonalLabel:   "Personal data, sent after consent",
+	ConsentAccepted: "Consent given",
+	ConsentDeclined: "Consent declined",
+	FlowVersion:     "flow version",
+	TextHash:        "text",
+	HandoffPerson:   "The visitor wants to talk to a person",
+	HandoffMessage:  "The visitor left a message",
+	Waiting:         "waiting for a reply",
+
+	Receipts:    "Consent receipts",
+	ReceiptsFor: "Evidence kept by the server, without personal data: when the visitor accepted or declined which version of the consent text (flow version, checksum).",
+
+	fields: []field{
+		{namesEmail, "Email"},
+		{namesPhone, "Phone"},
+		{namesName, "Name"},
+		{namesFirst, "First name"},
+		{namesLast, "Last name"},
+		{namesDate, "Date"},
+		{namesAppt, "Appointment"},
+		{namesTime, "Time"},
+		{namesMessage, "Message"},
+		{namesCompany, "Company"},
+	},
 }
 
 // Strings returns the texts of the given language.

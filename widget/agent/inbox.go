@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 
+	"siegel/shared/content"
 	"siegel/shared/ids"
 )
 
@@ -16,12 +17,19 @@ const (
 	FromVisitor From = 1
 	// FromAgent marks a message by an agent of the roster (possibly this one).
 	FromAgent From = 2
+	// FromBot marks a text the bot showed the visitor (sealed by the
+	// visitor's browser, which runs the bot).
+	FromBot From = 3
 )
 
-// String is the value of the data-from attribute ("visitor" or "agent").
+// String is the value of the data-from attribute ("visitor", "agent" or
+// "bot").
 func (f From) String() string {
-	if f == FromAgent {
+	switch f {
+	case FromAgent:
 		return "agent"
+	case FromBot:
+		return "bot"
 	}
 	return "visitor"
 }
@@ -33,19 +41,32 @@ type Message struct {
 	// ID identifies the entry for the lifetime of the page (a stable key for
 	// the view); it is assigned by the Inbox and kept when a pending reply
 	// gets its position.
-	ID         uint64
-	Pos        uint64 // position in the conversation; 0 while not placed
-	Seq        uint64 // the sender's sequence number
-	From       From
-	Sender     ids.Key // sender signing key
-	Name       string  // agent name (agent messages only)
-	Own        bool    // written with this agent page's key
-	Text       string
+	ID     uint64
+	Pos    uint64 // position in the conversation; 0 while not placed
+	Seq    uint64 // the sender's sequence number
+	From   From
+	Sender ids.Key // sender signing key
+	Name   string  // agent name (agent messages only)
+	Own    bool    // written with this agent page's key
+	// Kind is what the entry is; Text holds the text (KindText, KindBot),
+	// the answer's value (KindAnswer) or the handoff's note (KindHandoff).
+	Kind Kind
+	Text string
+	// Answers: the flow variable ("" for a choice), whether it is personal
+	// data, and the kind of input.
+	Variable string
+	Personal bool
+	Input    content.InputKind
+	// Consent holds the consent decision (KindConsent).
+	Consent content.Consent
+	// Reason is the handoff's reason (content.HandoffPerson or
+	// content.HandoffMessage).
+	Reason     uint8
 	Time       int64 // sender's clock, Unix milliseconds
 	Stored     int64 // relay commit time, Unix seconds (0 while not known)
 	Pending    bool  // own reply not yet acknowledged by the relay
 	Failed     bool  // own reply the relay refused; it will not be sent
-	Unreadable bool  // the envelope at Pos could not be accepted; Text is empty
+	Unreadable bool  // the envelope at Pos could not be accepted or its content not read; Text is empty
 }
 
 // State is the send state shown for a message: "pending", "failed" or "sent".
@@ -80,6 +101,8 @@ type Conversation struct {
 	Loaded bool
 	// Loading is set while a fetch is outstanding.
 	Loading bool
+	// Receipts are the relay's consent receipts, oldest first.
+	Receipts []Receipt
 
 	sentDelivered uint64
 }
@@ -235,9 +258,8 @@ func (in *Inbox) SetList(entries []Entry) {
 // Remove forgets a conversation and its plaintext.
 func (in *Inbox) Remove(id ids.ConvID) {
 	if c := in.convs[id]; c != nil {
-		for i := range c.Messages {
-			c.Messages[i].Text = ""
-		}
+		clear(c.Messages) // the plaintext goes with them
+		c.Receipts = nil
 		delete(in.convs, id)
 	}
 	if in.hasSel && in.selected == id {

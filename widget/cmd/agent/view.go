@@ -3,9 +3,11 @@
 package main
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
+	"siegel/shared/content"
 	"siegel/shared/ids"
 	"siegel/widget/agent"
 	"siegel/widget/jsbridge"
@@ -72,6 +74,8 @@ type view struct {
 	items                     map[ids.ConvID]*convItem
 	chatHead, chatTitle, back el
 	placeholder, loading      el
+	receipts, receiptList     el
+	shownReceipts             []agent.Receipt
 	log                       el
 	msgs                      map[uint64]*msgItem
 	shown                     ids.ConvID
@@ -308,6 +312,13 @@ func (v *view) buildInbox() el {
 	v.placeholder = E("p", Class("sa-placeholder"), Text(t.Select))
 	v.loading = E("p", Class("sa-loading"), Attr("role", "status"), tid("agent-loading"), Text(t.Loading))
 	v.log = v.newLog()
+	v.receiptList = E("ul")
+	v.receipts = E("section", Class("sa-receipts"), tid("agent-receipts"), Attr("aria-labelledby", "sa-receipts-h"),
+		Attr("aria-describedby", "sa-receipts-hint"), Kids(
+			E("h3", Attr("id", "sa-receipts-h"), Text(t.Receipts)),
+			E("p", Class("sa-hint"), Attr("id", "sa-receipts-hint"), Text(t.ReceiptsFor)),
+			v.receiptList))
+	setHidden(v.receipts, true)
 
 	v.reply = E("textarea", Attr("id", "sa-reply"), tid("agent-reply"), Attr("rows", "3"),
 		Attr("aria-describedby", "sa-reply-hint"), Attr("maxlength", strconv.Itoa(16384)))
@@ -343,7 +354,7 @@ func (v *view) buildInbox() el {
 		}
 	})
 	chat := E("section", Class("sa-chat"), Attr("aria-labelledby", "sa-chat-h"), Kids(
-		v.chatHead, v.placeholder, v.loading, v.log, v.replyForm))
+		v.chatHead, v.placeholder, v.loading, v.receipts, v.log, v.replyForm))
 	v.main = E("div", Class("sa-main"), Attr("data-view", "list"), Kids(nav, chat))
 	jsbridge.AfterFunc(0, func() { listH.Focus() })
 	return v.main
@@ -357,10 +368,10 @@ func (v *view) newLog() el {
 // ---- conversation list ----
 
 type convItem struct {
-	li, btn, id, time, badge el
-	label, timeText, iso     string
-	unread                   int
-	current                  bool
+	li, btn, id, time, badge, waiting el
+	label, timeText, iso              string
+	unread                            int
+	current, isWaiting                bool
 }
 
 func (v *view) newConvItem(id ids.ConvID) *convItem {
@@ -369,8 +380,10 @@ func (v *view) newConvItem(id ids.ConvID) *convItem {
 	it.id = E("span", Class("sa-conv-id"), Text(short))
 	it.time = E("time", Class("sa-conv-time"))
 	it.badge = E("span", Class("sa-badge"), tid("agent-unread"), Attr("aria-hidden", "true"))
+	it.waiting = E("span", Class("sa-waiting"), Attr("aria-hidden", "true"), Text(v.t.Waiting))
+	setHidden(it.waiting, true)
 	it.btn = E("button", Attr("type", "button"), Class("sa-conv"), tid("agent-conv"),
-		Attr("data-conv", id.String()), Kids(it.id, it.time, it.badge))
+		Attr("data-conv", id.String()), Kids(it.id, it.time, it.badge, it.waiting))
 	it.li = E("li", Kids(it.btn))
 	it.btn.On("click", func(jsbridge.Event) {
 		v.focusChat = true
@@ -425,12 +438,26 @@ func (v *view) renderList() {
 			setHidden(it.badge, n == 0)
 			it.btn.SetAttr("data-unread", strconv.Itoa(n))
 		}
+		waiting := c.Waiting()
+		if waiting != it.isWaiting {
+			it.isWaiting = waiting
+			setHidden(it.waiting, !waiting)
+			setData(it.btn, "data-waiting", flag(waiting))
+			if waiting {
+				setData(it.waiting, "data-testid", "agent-waiting")
+			} else {
+				setData(it.waiting, "data-testid", "")
+			}
+		}
 		label := t.Conversation + " " + agent.ShortID(c.ID)
 		if tt != "" {
 			label += ", " + prefix + " " + tt
 		}
 		if n > 0 {
 			label += ", " + t.UnreadLabel(n)
+		}
+		if waiting {
+			label += ", " + t.Waiting
 		}
 		if label != it.label {
 			it.label = label
@@ -474,13 +501,19 @@ func reorder(parent el, order []el) {
 
 // ---- transcript ----
 
+// msgItem is one entry of the transcript: a message bubble (text, bot text,
+// answer) or a system line (consent decision, handoff). Every string is set
+// as text.
 type msgItem struct {
-	li, name, time, state, text el
-	pos                         uint64
-	from                        agent.From
-	own                         bool
-	nameText, timeText, st, txt string
-	unreadable                  bool
+	li, meta, name, time, state, marker el
+	text, label, value, detail          el
+	pos                                 uint64
+	kind                                agent.Kind
+	from                                agent.From
+	own, personal, unreadable, init     bool
+	tid, decision, reason, variable     string
+	st, timeText                        string
+	shown                               agent.Shown
 }
 
 func (v *view) newMsgItem(m *agent.Message) *msgItem {
@@ -488,9 +521,15 @@ func (v *view) newMsgItem(m *agent.Message) *msgItem {
 	it.name = E("span", Class("sa-name"))
 	it.time = E("time")
 	it.state = E("span", Class("sa-state"), tid("agent-msg-state"))
-	it.text = E("p", Class("sa-text"))
-	it.li = E("li", Class("sa-msg"), tid("agent-msg"), Kids(
-		E("div", Class("sa-meta"), Kids(it.name, it.time, it.state)), it.text))
+	it.marker = E("span", Class("sa-personal"), Attr("title", v.t.PersonalLabel))
+	it.label = E("span", Class("sa-label"))
+	it.value = E("span", Class("sa-value"))
+	it.text = E("p", Class("sa-text"), Kids(it.label, it.value))
+	it.detail = E("p", Class("sa-detail"))
+	it.meta = E("div", Class("sa-meta"), Kids(it.name, it.time, it.state, it.marker))
+	it.li = E("li", Class("sa-msg"), tid("agent-msg"), Kids(it.meta, it.text, it.detail))
+	setHidden(it.marker, true)
+	setHidden(it.detail, true)
 	return it
 }
 
@@ -508,6 +547,7 @@ func (v *view) renderChat() {
 	setHidden(v.replyForm, !ok)
 	if !ok {
 		setHidden(v.loading, true)
+		v.renderReceipts(nil)
 		v.saveDraft()
 		v.hasShown = false
 		return
@@ -526,6 +566,7 @@ func (v *view) renderChat() {
 		delete(v.drafts, c.ID)
 	}
 	setHidden(v.loading, !c.Loading)
+	v.renderReceipts(c.Receipts)
 
 	atEnd := v.log.AtEnd()
 	added := false
@@ -563,6 +604,28 @@ func (v *view) renderChat() {
 	}
 }
 
+// renderReceipts shows the relay's consent receipts of the open
+// conversation; the panel is hidden when there are none.
+func (v *view) renderReceipts(rs []agent.Receipt) {
+	if slices.Equal(rs, v.shownReceipts) && (len(rs) > 0 || v.receipts.BoolProp("hidden")) {
+		return
+	}
+	v.shownReceipts = slices.Clone(rs)
+	v.receiptList.Clear()
+	loc := time.Now().Location()
+	for _, r := range rs {
+		d := "declined"
+		if r.Accepted {
+			d = "accepted"
+		}
+		v.receiptList.Append(E("li", tid("agent-receipt"), Attr("data-decision", d),
+			Attr("data-flow-version", strconv.FormatUint(uint64(r.FlowVersion), 10)),
+			Attr("data-text-hash", agent.HashHex(r.TextHash)),
+			Text(v.t.ReceiptLine(r, loc))))
+	}
+	setHidden(v.receipts, len(rs) == 0)
+}
+
 // saveDraft keeps the reply being typed for the conversation shown so far.
 func (v *view) saveDraft() {
 	if !v.hasShown {
@@ -575,19 +638,57 @@ func (v *view) saveDraft() {
 	}
 }
 
+// flag is the value of a boolean data attribute: "true" or "" (absent).
+func flag(on bool) string {
+	if on {
+		return "true"
+	}
+	return ""
+}
+
+// setData sets the attribute to value, or removes it when value is "".
+func setData(e el, name, value string) {
+	if value == "" {
+		e.RemoveAttr(name)
+	} else {
+		e.SetAttr(name, value)
+	}
+}
+
 func (v *view) updateMsg(it *msgItem, m *agent.Message, now time.Time) {
 	t := v.t
-	if m.From != it.from {
+	first := !it.init
+	it.init = true
+	kind := m.Kind
+	if m.Unreadable {
+		kind = agent.KindText
+	}
+	if first || kind != it.kind {
+		it.kind = kind
+		it.li.SetAttr("data-kind", kind.String())
+		it.li.ToggleClass("sa-msg", !kind.System())
+		it.li.ToggleClass("sa-sys", kind.System())
+		// A consent line carries its own date and time in the detail.
+		setHidden(it.meta, kind == agent.KindConsent)
+	}
+	id := "agent-msg"
+	switch kind {
+	case agent.KindConsent:
+		id = "agent-consent"
+	case agent.KindHandoff:
+		id = "agent-handoff"
+	}
+	if id != it.tid {
+		it.tid = id
+		it.li.SetAttr("data-testid", id)
+	}
+	if first || m.From != it.from {
 		it.from = m.From
 		it.li.SetAttr("data-from", m.From.String())
 	}
-	if m.Own != it.own || it.st == "" {
+	if first || m.Own != it.own {
 		it.own = m.Own
-		if m.Own {
-			it.li.SetAttr("data-own", "true")
-		} else {
-			it.li.RemoveAttr("data-own")
-		}
+		setData(it.li, "data-own", flag(m.Own))
 	}
 	if m.Pos != it.pos {
 		it.pos = m.Pos
@@ -597,17 +698,78 @@ func (v *view) updateMsg(it *msgItem, m *agent.Message, now time.Time) {
 			it.li.SetAttr("data-pos", strconv.FormatUint(m.Pos, 10))
 		}
 	}
-	name := t.Visitor
-	if m.From == agent.FromAgent {
-		name = m.Name
+	var decision, reason, variable string
+	personal := false
+	if !m.Unreadable {
+		switch kind {
+		case agent.KindConsent:
+			decision = "declined"
+			if m.Consent.Accepted {
+				decision = "accepted"
+			}
+		case agent.KindHandoff:
+			reason = "person"
+			if m.Reason == content.HandoffMessage {
+				reason = "message"
+			}
+		case agent.KindAnswer:
+			variable, personal = m.Variable, m.Personal
+		}
 	}
-	if m.Unreadable {
-		name = ""
+	if decision != it.decision {
+		it.decision = decision
+		setData(it.li, "data-decision", decision)
+		if decision != "" {
+			it.li.SetAttr("data-text-hash", agent.HashHex(m.Consent.TextHash))
+		} else {
+			it.li.RemoveAttr("data-text-hash")
+		}
 	}
-	if name != it.nameText {
-		it.nameText = name
-		it.name.SetText(name)
+	if reason != it.reason {
+		it.reason = reason
+		setData(it.li, "data-reason", reason)
 	}
+	if variable != it.variable {
+		it.variable = variable
+		setData(it.li, "data-variable", variable)
+	}
+	if first || personal != it.personal {
+		it.personal = personal
+		setData(it.li, "data-personal", flag(personal))
+	}
+
+	sh := t.Show(m, now.Location())
+	if first || sh.Name != it.shown.Name {
+		it.name.SetText(sh.Name)
+		setHidden(it.name, sh.Name == "")
+	}
+	if first || sh.Label != it.shown.Label {
+		if sh.Label != "" {
+			it.label.SetText(sh.Label + ": ")
+		} else {
+			it.label.SetText("")
+		}
+		setHidden(it.label, sh.Label == "")
+	}
+	if first || sh.Text != it.shown.Text {
+		it.value.SetText(sh.Text)
+	}
+	if first || sh.Detail != it.shown.Detail {
+		it.detail.SetText(sh.Detail)
+		setHidden(it.detail, sh.Detail == "")
+	}
+	if first || sh.Marker != it.shown.Marker {
+		it.marker.SetText(sh.Marker)
+		setHidden(it.marker, sh.Marker == "")
+		// The test ID only while shown, so that it counts personal answers.
+		if sh.Marker != "" {
+			setData(it.marker, "data-testid", "agent-personal")
+		} else {
+			setData(it.marker, "data-testid", "")
+		}
+	}
+	it.shown = sh
+
 	var at time.Time
 	switch {
 	case m.Time != 0:
@@ -638,17 +800,8 @@ func (v *view) updateMsg(it *msgItem, m *agent.Message, now time.Time) {
 		}
 		it.state.SetText(label)
 	}
-	txt := m.Text
-	if m.Unreadable {
-		txt = t.Unreadable
-	}
-	if txt != it.txt || m.Unreadable != it.unreadable {
-		it.txt, it.unreadable = txt, m.Unreadable
-		it.text.SetText(txt)
-		if m.Unreadable {
-			it.li.SetAttr("data-unreadable", "true")
-		} else {
-			it.li.RemoveAttr("data-unreadable")
-		}
+	if first || m.Unreadable != it.unreadable {
+		it.unreadable = m.Unreadable
+		setData(it.li, "data-unreadable", flag(m.Unreadable))
 	}
 }
