@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prints the performance report: asset sizes against their budgets, then the
-# Go benchmarks. Benchmarks are measurements, not pass/fail tests.
+# Prints the performance report: asset sizes against their budgets, the Go
+# benchmarks, then the relay's load report. Benchmarks are measurements, not
+# pass/fail tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,3 +13,15 @@ go run ./build/size
 section "benchmarks"
 # A package without benchmarks simply reports no results.
 go test -run '^$' -bench . -benchtime 2s ./shared/envelope/ ./relay/store/
+
+section "FAQ matching quality"
+# Top-1 accuracy on the paraphrase set (tuned on) and the held-out set (never
+# tuned on), and the unrelated questions that must stay below the threshold.
+go test -count=1 -run 'TestFAQQuality' -v ./widget/faq/ | grep -E 'accuracy|unrelated|held-out' || true
+
+section "relay"
+# Throughput, latency and memory of the relay against a raw WebSocket echo
+# server measured in the same run (see docs/OPERATIONS.md, "Performance").
+# Extra flags in RELAYBENCH_FLAGS, e.g. RELAYBENCH_FLAGS="-idle 2000 -check".
+# shellcheck disable=SC2086
+go run ./build/relaybench ${RELAYBENCH_FLAGS:-}
