@@ -131,8 +131,12 @@ func (h *Hub) Counts() (agents, visitors int) {
 
 // client is one connection's outgoing side.
 type client struct {
-	out  chan []byte
-	kick func() // closes the connection; safe to call more than once
+	// The outgoing queue grows on demand (an idle connection holds no
+	// buffer) up to queueSize frames; notify wakes the writer.
+	qmu    sync.Mutex
+	queue  [][]byte
+	notify chan struct{}
+	kick   func() // closes the connection; safe to call more than once
 
 	mu        sync.Mutex
 	replaying int                   // > 0 while history is being replayed
@@ -147,18 +151,33 @@ type heldFrame struct {
 }
 
 func newClient(kick func()) *client {
-	return &client{out: make(chan []byte, queueSize), kick: kick, replayed: map[ids.ConvID]uint64{}}
+	return &client{notify: make(chan struct{}, 1), kick: kick}
 }
 
 // send queues a reply frame; it reports false when the client is too slow and was kicked.
 func (c *client) send(frame []byte) bool {
-	select {
-	case c.out <- frame:
-		return true
-	default:
+	c.qmu.Lock()
+	if len(c.queue) >= queueSize {
+		c.qmu.Unlock()
 		c.kick()
 		return false
 	}
+	c.queue = append(c.queue, frame)
+	c.qmu.Unlock()
+	select {
+	case c.notify <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// take removes and returns every queued frame, in order.
+func (c *client) take() [][]byte {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	q := c.queue
+	c.queue = nil
+	return q
 }
 
 // push queues a pushed frame, holding it back while a replay is running so that
@@ -189,6 +208,9 @@ func (c *client) beginReplay() {
 func (c *client) endReplay(conv ids.ConvID, last uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.replayed == nil {
+		c.replayed = map[ids.ConvID]uint64{}
+	}
 	if last > c.replayed[conv] {
 		c.replayed[conv] = last
 	}

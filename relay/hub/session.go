@@ -135,13 +135,15 @@ func (s *Server) Serve(ctx context.Context, conn Conn, site ids.SiteID) {
 				conn.Close(CloseTryAgainLater, "too slow")
 				cancel()
 				return
-			case b := <-ss.cl.out:
-				wctx, wcancel := context.WithTimeout(ctx, lim.WriteTimeout)
-				err := conn.Write(wctx, b)
-				wcancel()
-				if err != nil {
-					cancel()
-					return
+			case <-ss.cl.notify:
+				for _, b := range ss.cl.take() {
+					wctx, wcancel := context.WithTimeout(ctx, lim.WriteTimeout)
+					err := conn.Write(wctx, b)
+					wcancel()
+					if err != nil {
+						cancel()
+						return
+					}
 				}
 			}
 		}
