@@ -70,6 +70,24 @@ type Strings struct {
 	AlertStorage     string // storage unavailable: the chat is not kept after a reload
 	AlertProblem     string // any other error reported by the server
 
+	// Bot
+	StatusLocal         string // bot-only conversation: nothing has left the browser
+	QuestionPlaceholder string // composer placeholder while the bot waits for a question
+	ChoicesLabel        string // accessible name of a group of choice buttons
+	AskSubmit           string // button of an answer field
+	LabelText           string // visible labels of answer fields, by input kind
+	LabelEmail          string
+	LabelPhone          string
+	LabelNumber         string
+	LabelDate           string
+	ConsentTitle        string // heading of the consent dialog
+	PrivacyLink         string // text of the privacy-policy link
+	NewTab              string // appended to links that open a new tab (screen readers)
+	ConsentAccepted     string // the visitor's decision as shown in the chat
+	ConsentDeclined     string
+	HintNoInput         string // composer text the bot cannot take now
+	HintUseControls     string // composer text while buttons are expected
+
 	tooLong [2]string
 }
 
@@ -110,6 +128,23 @@ var de = Strings{
 	AlertStorage:     "Ihr Browser erlaubt diesem Chat keine Speicherung. Nach dem Neuladen der Seite ist das Gespräch nicht mehr sichtbar.",
 	AlertProblem:     "Beim Chat ist ein Fehler aufgetreten. Bitte versuchen Sie es später erneut.",
 
+	StatusLocal:         "Bleibt in Ihrem Browser · nichts wird gesendet",
+	QuestionPlaceholder: "Ihre Frage …",
+	ChoicesLabel:        "Antwortmöglichkeiten",
+	AskSubmit:           "Antworten",
+	LabelText:           "Ihre Antwort",
+	LabelEmail:          "Ihre E-Mail-Adresse",
+	LabelPhone:          "Ihre Telefonnummer",
+	LabelNumber:         "Ihre Antwort (Zahl)",
+	LabelDate:           "Datum",
+	ConsentTitle:        "Ihre Einwilligung",
+	PrivacyLink:         "Datenschutzerklärung",
+	NewTab:              " (öffnet in neuem Tab)",
+	ConsentAccepted:     "Zugestimmt",
+	ConsentDeclined:     "Abgelehnt",
+	HintNoInput:         "Der Assistent erwartet gerade keine Texteingabe.",
+	HintUseControls:     "Bitte nutzen Sie die Schaltflächen oben.",
+
 	tooLong: [2]string{"Die Nachricht ist zu lang: höchstens ", " Zeichen."},
 }
 
@@ -146,6 +181,23 @@ var en = Strings{
 	AlertOutboxFull:  "Too many messages are waiting to be sent. Please wait until the connection is back.",
 	AlertStorage:     "Your browser does not let this chat store anything. After reloading the page the conversation will no longer be shown.",
 	AlertProblem:     "Something went wrong in the chat. Please try again later.",
+
+	StatusLocal:         "Stays in your browser · nothing is sent",
+	QuestionPlaceholder: "Your question …",
+	ChoicesLabel:        "Options",
+	AskSubmit:           "Answer",
+	LabelText:           "Your answer",
+	LabelEmail:          "Your email address",
+	LabelPhone:          "Your phone number",
+	LabelNumber:         "Your answer (a number)",
+	LabelDate:           "Date",
+	ConsentTitle:        "Your consent",
+	PrivacyLink:         "Privacy policy",
+	NewTab:              " (opens in a new tab)",
+	ConsentAccepted:     "Accepted",
+	ConsentDeclined:     "Declined",
+	HintNoInput:         "The assistant is not expecting text right now.",
+	HintUseControls:     "Please use the buttons above.",
 
 	tooLong: [2]string{"The message is too long: at most ", " characters."},
 }

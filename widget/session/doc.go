@@ -12,12 +12,14 @@
 //	// when the socket closes:        evs := s.Disconnected()
 //	// when the user sends text:      evs, err := s.Send(text)           (visitor)
 //	//                                evs, err := s.Reply(conv, text)    (agent)
+//	// a bot transcript entry:        evs, err := s.SendContent(t, c, ms) (visitor)
+//	// a consent receipt:             evs, err := s.SendConsent(c)       (visitor)
 //	// after any of these:            persist s.State() (visitor)
 //
 // Every method returns a small slice of events (StatusEvent, MessageEvent, AckEvent,
 // ReceiptEvent, RosterEvent, RosterErrorEvent, ErrorEvent, SendFailedEvent,
-// SeqChangedEvent, RejectedEvent, FetchedEvent, ConversationsEvent) in the order the
-// UI should apply them. A Session is safe for concurrent use, but a Transport must
+// SeqChangedEvent, RejectedEvent, FetchedEvent, ConversationsEvent,
+// ConsentReceiptsEvent, ConsentFailedEvent) in the order the UI should apply them. A Session is safe for concurrent use, but a Transport must
 // not call back into the Session from inside Send or Close.
 //
 // The session never reconnects by itself: when a connection ends (or the session
@@ -48,6 +50,19 @@
 // entry is renumbered at the next settle instead of being lost). An error reply to
 // a Send that retrying cannot fix drops that entry (SendFailedEvent); other errors
 // close the connection so that the next Welcome resynchronises.
+//
+// # Bot transcript and consent receipts
+//
+// The bot runs in the visitor's browser; the widget decides when its transcript
+// reaches the relay (widget/visitor). Each entry is sealed with SendContent as
+// its own envelope (docs/PROTOCOL.md §3.3) and queued like text; MessageEvent
+// carries its content type and raw content. Room tells how many more envelopes
+// the outbox takes. Consent receipts (no personal data) are queued with
+// SendConsent, kept in State until the relay has answered, and sent one at a
+// time after each Welcome as Consent frames; the relay's ConsentReceipts answer
+// (or push, for agents) becomes a ConsentReceiptsEvent. A receipt the relay
+// refuses for good is dropped with a ConsentFailedEvent; a transient refusal
+// ends the connection and the receipt is sent again after the next Welcome.
 //
 // # Visitor mode
 //

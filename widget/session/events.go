@@ -119,15 +119,32 @@ type FetchedEvent struct {
 // ConversationsEvent: the reply to List (agents).
 type ConversationsEvent struct{ Entries []protocol.ConvInfo }
 
-func (StatusEvent) isEvent()        {}
-func (MessageEvent) isEvent()       {}
-func (AckEvent) isEvent()           {}
-func (ReceiptEvent) isEvent()       {}
-func (RosterEvent) isEvent()        {}
-func (RosterErrorEvent) isEvent()   {}
-func (ErrorEvent) isEvent()         {}
-func (SendFailedEvent) isEvent()    {}
-func (SeqChangedEvent) isEvent()    {}
-func (RejectedEvent) isEvent()      {}
-func (FetchedEvent) isEvent()       {}
-func (ConversationsEvent) isEvent() {}
+// ConsentReceiptsEvent: the relay's consent receipts of Conv, oldest first
+// (all of them): the answer to the visitor's Consent, or pushed to agents.
+type ConsentReceiptsEvent struct {
+	Conv     ids.ConvID
+	Receipts []protocol.ConsentReceipt
+}
+
+// ConsentFailedEvent: the relay refused a consent receipt in a way retrying
+// cannot fix (for example the conversation holds the most receipts it may);
+// it was removed from the queue.
+type ConsentFailedEvent struct {
+	Consent Consent
+	Code    protocol.ErrorCode
+}
+
+func (ConsentReceiptsEvent) isEvent() {}
+func (ConsentFailedEvent) isEvent()   {}
+func (StatusEvent) isEvent()          {}
+func (MessageEvent) isEvent()         {}
+func (AckEvent) isEvent()             {}
+func (ReceiptEvent) isEvent()         {}
+func (RosterEvent) isEvent()          {}
+func (RosterErrorEvent) isEvent()     {}
+func (ErrorEvent) isEvent()           {}
+func (SendFailedEvent) isEvent()      {}
+func (SeqChangedEvent) isEvent()      {}
+func (RejectedEvent) isEvent()        {}
+func (FetchedEvent) isEvent()         {}
+func (ConversationsEvent) isEvent()   {}

@@ -34,9 +34,13 @@ type fakeRelay struct {
 	// unknownSite answers every Hello with an unknown-site error.
 	unknownSite bool
 	sends       int // Send frames received
+	// consentCode, when set, refuses Consent frames with this error code.
+	consentCode protocol.ErrorCode
+	consents    int // Consent frames received
 }
 
 type fakeConv struct {
+	receipts  []protocol.ConsentReceipt
 	visitor   ids.Key
 	envs      [][]byte
 	lastSeq   map[ids.Key]uint64
@@ -184,6 +188,28 @@ func (r *fakeRelay) handle(c *fakeConn, b []byte) {
 			c.push(reqID, &protocol.Deliver{Conv: f.Conv, Pos: i + 1, Stored: 1700000000, Envelope: cv.envs[i]})
 		}
 		c.push(reqID, &protocol.Fetched{Conv: f.Conv, LastPos: uint64(len(cv.envs))})
+	case *protocol.Consent:
+		r.consents++
+		cv := r.convs[f.Conv]
+		if agent || cv == nil || f.Conv != c.conv {
+			c.fail(reqID, protocol.CodeForbidden)
+			return
+		}
+		if r.consentCode != 0 {
+			c.fail(reqID, r.consentCode)
+			return
+		}
+		rec := protocol.ConsentReceipt{FlowVersion: f.FlowVersion, TextHash: f.TextHash, Decision: f.Decision, Time: 1700000000}
+		if n := len(cv.receipts); n == 0 || cv.receipts[n-1].FlowVersion != rec.FlowVersion ||
+			cv.receipts[n-1].TextHash != rec.TextHash || cv.receipts[n-1].Decision != rec.Decision {
+			cv.receipts = append(cv.receipts, rec)
+		}
+		c.push(reqID, &protocol.ConsentReceipts{Conv: f.Conv, Receipts: cv.receipts})
+		for _, s := range r.subscribers(f.Conv) {
+			if s.hello.Role == protocol.RoleAgent {
+				s.push(0, &protocol.ConsentReceipts{Conv: f.Conv, Receipts: cv.receipts})
+			}
+		}
 	case *protocol.Delivered:
 		cv := r.convs[f.Conv]
 		if !agent || cv == nil || f.Pos > uint64(len(cv.envs)) {

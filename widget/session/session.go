@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"siegel/shared/content"
 	"slices"
 	"sync"
 	"time"
 	"unicode/utf8"
 
+	"siegel/shared/content"
 	"siegel/shared/envelope"
 	"siegel/shared/ids"
 	"siegel/shared/protocol"
@@ -60,11 +60,12 @@ type Config struct {
 // State is what a visitor persists between page loads (agents: only RosterVersion
 // and Roster are used).
 type State struct {
-	NextSeq       uint64   // next own sequence number (0 is read as 1)
-	LastPos       uint64   // highest position seen (by this or an earlier session)
-	RosterVersion uint64   // highest roster version ever verified
-	Roster        []byte   // the last verified roster, or nil
-	Outbox        [][]byte // sealed, unacknowledged own envelopes, consecutive seqs ending at NextSeq-1
+	NextSeq       uint64    // next own sequence number (0 is read as 1)
+	LastPos       uint64    // highest position seen (by this or an earlier session)
+	RosterVersion uint64    // highest roster version ever verified
+	Roster        []byte    // the last verified roster, or nil
+	Outbox        [][]byte  // sealed, unacknowledged own envelopes, consecutive seqs ending at NextSeq-1
+	Consents      []Consent // consent receipts not yet confirmed by the relay, oldest first (≤ MaxConsents)
 }
 
 type phase uint8
@@ -85,6 +86,7 @@ const (
 	reqList
 	reqFetch
 	reqDelivered
+	reqConsent
 )
 
 type request struct {
@@ -128,6 +130,9 @@ type Session struct {
 	conv       ids.ConvID // visitor: own conversation
 	seenBefore uint64
 	convs      map[ids.ConvID]*convState
+
+	consents       []Consent // visitor: receipts to send, oldest first
+	consentPending bool      // consents[0] was sent on this connection, no reply yet
 }
 
 // New checks the configuration and restores State. It fails with ErrConfig when the
@@ -168,6 +173,15 @@ func New(cfg Config) (*Session, error) {
 		}
 		cs.outbox = append(cs.outbox, &outEntry{seq: e.Seq, raw: clone(raw)})
 	}
+	if len(cfg.State.Consents) > MaxConsents {
+		return nil, ErrConfig
+	}
+	for _, c := range cfg.State.Consents {
+		if !c.valid() {
+			return nil, ErrConfig
+		}
+	}
+	s.consents = slices.Clone(cfg.State.Consents)
 	return s, nil
 }
 
@@ -230,6 +244,7 @@ func (s *Session) State() State {
 	for _, e := range cs.outbox {
 		st.Outbox = append(st.Outbox, clone(e.raw))
 	}
+	st.Consents = slices.Clone(s.consents)
 	return st
 }
 
@@ -242,8 +257,7 @@ func (s *Session) Queued() []Event {
 	for conv, cs := range s.convs {
 		for _, e := range cs.outbox {
 			if o, err := envelope.Open(e.raw, s.me, s.cfg.Site, conv); err == nil {
-				evs = append(evs, MessageEvent{Conv: conv, Seq: o.Seq, From: s.ownFrom(), Own: true,
-					Pending: true, Sender: o.SenderSign, Time: o.Time, Text: string(o.Content)})
+				evs = append(evs, s.pendingEvent(conv, o.Seq, o.Time, content.Type(o.Type), o.Content))
 			}
 		}
 	}
@@ -299,6 +313,7 @@ func (s *Session) Connect(t Transport) []Event {
 	}
 	s.t, s.phase = t, phaseChallenge
 	clear(s.reqs)
+	s.consentPending = false
 	for _, cs := range s.convs {
 		for _, e := range cs.outbox {
 			e.sent = false
@@ -317,6 +332,7 @@ func (s *Session) Disconnected(t Transport) []Event {
 	}
 	s.t = nil
 	clear(s.reqs)
+	s.consentPending = false
 	if s.phase == phaseStopped {
 		return nil
 	}
@@ -357,6 +373,8 @@ func (s *Session) Receive(t Transport, b []byte) []Event {
 		}
 		delete(s.reqs, reqID)
 		return []Event{ConversationsEvent{Entries: slices.Clone(f.Entries)}}
+	case *protocol.ConsentReceipts:
+		return s.onConsentReceipts(reqID, f)
 	case *protocol.Error:
 		return s.onError(reqID, f)
 	}
@@ -373,6 +391,7 @@ func (s *Session) hangUp() []Event {
 	t := s.t
 	s.t, s.phase = nil, phaseOffline
 	clear(s.reqs)
+	s.consentPending = false
 	if t != nil {
 		t.Close()
 	}
@@ -384,6 +403,7 @@ func (s *Session) stop(ev Event) []Event {
 	t := s.t
 	s.t, s.phase = nil, phaseStopped
 	clear(s.reqs)
+	s.consentPending = false
 	if t != nil {
 		t.Close()
 	}
@@ -443,6 +463,7 @@ func (s *Session) onWelcome(w *protocol.Welcome) []Event {
 	s.phase = phaseReady
 	evs := []Event{RosterEvent{Roster: r}, StatusEvent{StatusReady}}
 	clear(s.reqs) // only the Hello was outstanding
+	s.consentPending = false
 	if s.cfg.Role == protocol.RoleVisitor {
 		cs := s.convs[s.conv]
 		cs.acked = w.AckedSeq
@@ -450,7 +471,8 @@ func (s *Session) onWelcome(w *protocol.Welcome) []Event {
 		if w.DeliveredPos > 0 {
 			evs = append(evs, ReceiptEvent{Conv: s.conv, Pos: w.DeliveredPos})
 		}
-		return s.transmit(evs, s.conv, cs)
+		evs = s.transmit(evs, s.conv, cs)
+		return s.transmitConsent(evs)
 	}
 	for conv, cs := range s.convs {
 		if cs.synced {
@@ -668,6 +690,19 @@ func (s *Session) onError(reqID uint32, f *protocol.Error) []Event {
 			return s.stop(ev)
 		}
 		return append([]Event{ev}, s.hangUp()...)
+	case reqConsent:
+		switch f.Code {
+		case protocol.CodeRateLimited, protocol.CodeInternal, protocol.CodeState:
+			// Sent again after the next Welcome.
+			return append([]Event{ev}, s.hangUp()...)
+		}
+		var c Consent
+		if s.consentPending && len(s.consents) > 0 {
+			c = s.consents[0]
+		}
+		s.consentDone()
+		evs := []Event{ev, ConsentFailedEvent{Consent: c, Code: f.Code}}
+		return s.transmitConsent(evs)
 	case reqSend:
 		cs := s.convs[r.conv]
 		evs := []Event{ev}
@@ -739,26 +774,71 @@ func (s *Session) Reply(conv ids.ConvID, text string) ([]Event, error) {
 }
 
 func (s *Session) queue(conv ids.ConvID, cs *convState, text string) ([]Event, error) {
-	if s.phase == phaseStopped {
-		return nil, ErrStopped
-	}
 	if err := checkText(text); err != nil {
 		return nil, err
+	}
+	return s.queueContent(conv, cs, content.TypeText, []byte(text), s.now().UnixMilli())
+}
+
+// SendContent seals one entry of the bot transcript (docs/PROTOCOL.md §3.3) —
+// a bot text, an answer, a consent decision, a handoff, or text — for the
+// visitor's conversation, with the time it happened (Unix milliseconds), and
+// queues it like Send. It refuses content that is not valid for its type
+// (content.ErrMalformed) and a time below zero. The caller decides what may be
+// sent: the session does not know about consent.
+func (s *Session) SendContent(t content.Type, c []byte, at int64) ([]Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.Role != protocol.RoleVisitor {
+		return nil, ErrRole
+	}
+	if err := content.Check(t, c); err != nil {
+		return nil, err
+	}
+	if at < 0 {
+		return nil, content.ErrMalformed
+	}
+	return s.queueContent(s.conv, s.convs[s.conv], t, bytes.Clone(c), at)
+}
+
+// Room returns how many more messages the outbox takes now (visitors).
+func (s *Session) Room() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs := s.convs[s.conv]
+	if cs == nil {
+		return 0
+	}
+	return MaxOutbox - len(cs.outbox)
+}
+
+func (s *Session) queueContent(conv ids.ConvID, cs *convState, t content.Type, c []byte, at int64) ([]Event, error) {
+	if s.phase == phaseStopped {
+		return nil, ErrStopped
 	}
 	if len(cs.outbox) >= MaxOutbox {
 		return nil, ErrOutboxFull
 	}
-	m := envelope.Message{Site: s.cfg.Site, Conv: conv, Seq: cs.next, Type: envelope.ContentText,
-		Time: s.now().UnixMilli(), Content: []byte(text)}
+	m := envelope.Message{Site: s.cfg.Site, Conv: conv, Seq: cs.next, Type: envelope.ContentType(t),
+		Time: at, Content: c}
 	raw, err := envelope.Seal(s.cfg.Rand, s.me, s.recipients(cs), m)
 	if err != nil {
 		return nil, ids.Wrap("seal", err)
 	}
 	cs.outbox = append(cs.outbox, &outEntry{seq: m.Seq, raw: raw})
 	cs.next++
-	evs := []Event{MessageEvent{Conv: conv, Seq: m.Seq, From: s.ownFrom(), Own: true, Pending: true,
-		Sender: s.me.SignKey(), Time: m.Time, Text: text}}
+	evs := []Event{s.pendingEvent(conv, m.Seq, m.Time, t, c)}
 	return s.transmit(evs, conv, cs), nil
+}
+
+// pendingEvent describes an own queued message.
+func (s *Session) pendingEvent(conv ids.ConvID, seq uint64, at int64, t content.Type, c []byte) MessageEvent {
+	ev := MessageEvent{Conv: conv, Seq: seq, From: s.ownFrom(), Own: true, Pending: true,
+		Sender: s.me.SignKey(), Time: at, Type: t, Content: c}
+	if t == content.TypeText || t == content.TypeBot {
+		ev.Text = string(c)
+	}
+	return ev
 }
 
 // List asks for the site's conversations (agents); the answer is a ConversationsEvent.

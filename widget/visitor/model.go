@@ -7,7 +7,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"siegel/shared/content"
 	"siegel/shared/protocol"
+	"siegel/widget/flowengine"
 	"siegel/widget/i18n"
 	"siegel/widget/session"
 )
@@ -154,15 +156,66 @@ type Model struct {
 
 	hidden bool
 	unread int
+
+	entries map[int]*Message // transcript entries shown from local state, by index
+	local   bool             // bot-only conversation, nothing sent
 }
 
-// NewModel returns a model showing the bot's local greeting.
+// NewModel returns a model showing the bot's local greeting (a site without a
+// bot flow).
 func NewModel(s *i18n.Strings) *Model {
-	m := &Model{s: s, own: map[uint64]*Message{}}
+	m := &Model{s: s, own: map[uint64]*Message{}, entries: map[int]*Message{}}
 	m.msgs = []*Message{{ID: 0, From: FromBot, Name: s.BotName, Text: s.Greeting}}
 	m.nextID = 1
 	return m
 }
+
+// NewBotModel returns an empty model for a site with a bot flow (the flow
+// greets the visitor itself).
+func NewBotModel(s *i18n.Strings) *Model {
+	return &Model{s: s, own: map[uint64]*Message{}, entries: map[int]*Message{}, nextID: 1}
+}
+
+// EntryText is the text shown for a transcript entry: the text itself, or
+// for a consent decision the decision in words.
+func EntryText(s *i18n.Strings, en *flowengine.Entry) string {
+	if en.Consent != nil {
+		if en.Consent.Accepted {
+			return s.ConsentAccepted
+		}
+		return s.ConsentDeclined
+	}
+	return en.Text
+}
+
+// AddEntry shows transcript entry i, kept in the browser so far, after
+// everything shown before. Showing an entry twice returns the first message.
+func (m *Model) AddEntry(c *Changes, i int, en *flowengine.Entry) *Message {
+	if msg := m.entries[i]; msg != nil {
+		return msg
+	}
+	from, name := FromBot, m.s.BotName
+	if en.Who == flowengine.Visitor {
+		from, name = FromVisitor, m.s.VisitorName
+	}
+	msg := m.newMessage(from, name, EntryText(m.s, en))
+	m.entries[i] = msg
+	m.place(msg)
+	c.add(msg)
+	return msg
+}
+
+// Link records that transcript entry i was sealed as the own message seq, so
+// that the session's events for seq update its message instead of adding one.
+func (m *Model) Link(i int, seq uint64) {
+	if msg := m.entries[i]; msg != nil {
+		msg.Seq = seq
+		m.own[seq] = msg
+	}
+}
+
+// SetStrings replaces the texts (the bot's language decides them).
+func (m *Model) SetStrings(s *i18n.Strings) { m.s = s }
 
 // Strings returns the texts the model uses.
 func (m *Model) Strings() *i18n.Strings { return m.s }
@@ -198,7 +251,19 @@ func (m *Model) Status() string {
 	if m.tried {
 		return m.s.StatusReconnecting
 	}
+	if m.local {
+		return m.s.StatusLocal
+	}
 	return m.s.StatusIdle
+}
+
+// SetLocal records whether the conversation is with the bot alone, so far kept
+// in the browser (shown in the status line); it reports whether the status
+// line changed.
+func (m *Model) SetLocal(local bool) bool {
+	before := m.Status()
+	m.local = local
+	return m.Status() != before
 }
 
 // Alert returns the alert text ("" for none).
@@ -299,7 +364,13 @@ func (m *Model) Apply(evs []session.Event) Changes {
 	for _, ev := range evs {
 		m.apply(&c, ev)
 	}
-	if len(c.Messages) > 1 { // report them in display order
+	m.order(&c)
+	return c
+}
+
+// order sorts the changed messages into display order.
+func (m *Model) order(c *Changes) {
+	if len(c.Messages) > 1 {
 		changed := map[*Message]bool{}
 		for _, msg := range c.Messages {
 			changed[msg] = true
@@ -311,7 +382,15 @@ func (m *Model) Apply(evs []session.Event) Changes {
 			}
 		}
 	}
-	return c
+}
+
+// AddNote shows a message of the bot that is not part of the transcript (it
+// is never sent), after everything shown before.
+func (m *Model) AddNote(c *Changes, text string) *Message {
+	msg := m.newMessage(FromBot, m.s.BotName, text)
+	m.place(msg)
+	c.add(msg)
+	return msg
 }
 
 func (m *Model) apply(c *Changes, ev session.Event) {
@@ -324,7 +403,9 @@ func (m *Model) apply(c *Changes, ev session.Event) {
 				msg.Pos = ev.Pos
 				m.place(msg)
 			}
-			m.sentState(msg)
+			if msg.From == FromVisitor {
+				m.sentState(msg)
+			}
 			c.add(msg)
 		}
 	case session.ReceiptEvent:
@@ -380,20 +461,32 @@ func (m *Model) message(c *Changes, ev session.MessageEvent) {
 		return
 	}
 	if ev.Own {
+		from, text, ok := m.ownContent(ev)
+		if !ok {
+			return
+		}
 		msg := m.own[ev.Seq]
 		// A different text under the same seq was written elsewhere with the same
 		// key (another tab); show it as a message of its own.
-		if msg == nil || msg.Text != ev.Text || (msg.Pos > 0 && ev.Pos > 0 && msg.Pos != ev.Pos) {
-			msg = m.newMessage(FromVisitor, m.s.VisitorName, ev.Text)
+		if msg == nil || msg.Text != text || msg.From != from || (msg.Pos > 0 && ev.Pos > 0 && msg.Pos != ev.Pos) {
+			name := m.s.VisitorName
+			if from == FromBot {
+				name = m.s.BotName
+			}
+			msg = m.newMessage(from, name, text)
 			if m.own[ev.Seq] == nil || ev.Pending {
 				m.own[ev.Seq] = msg
 			}
 		}
-		if ev.Pending {
-			msg.State = StatePending
-		} else {
+		if !ev.Pending {
 			msg.Pos = ev.Pos
-			m.sentState(msg)
+		}
+		if from == FromVisitor {
+			if ev.Pending {
+				msg.State = StatePending
+			} else {
+				m.sentState(msg)
+			}
 		}
 		m.place(msg)
 		c.add(msg)
@@ -414,6 +507,29 @@ func (m *Model) message(c *Changes, ev session.MessageEvent) {
 		m.unread++
 		c.Unread = true
 	}
+}
+
+// ownContent says how an own message is shown: who it is from and its text;
+// ok is false for messages not shown (a handoff request, or content that does
+// not decode).
+func (m *Model) ownContent(ev session.MessageEvent) (from From, text string, ok bool) {
+	switch ev.Type {
+	case content.TypeText, 0:
+		return FromVisitor, ev.Text, true
+	case content.TypeBot:
+		return FromBot, ev.Text, true
+	case content.TypeAnswer:
+		a, err := content.DecodeAnswer(ev.Content)
+		return FromVisitor, a.Value, err == nil
+	case content.TypeConsent:
+		cs, err := content.DecodeConsent(ev.Content)
+		text = m.s.ConsentDeclined
+		if cs.Accepted {
+			text = m.s.ConsentAccepted
+		}
+		return FromVisitor, text, err == nil
+	}
+	return 0, "", false
 }
 
 func (m *Model) statusEvent(c *Changes, st session.Status) {

@@ -1,6 +1,9 @@
 // Package visitor is the pure-Go part of the visitor widget: the record kept in
-// the frame origin's localStorage, the view-model of the chat (messages, status,
-// alert, unread count) and the reconnect backoff. The DOM wiring lives in
+// the frame origin's localStorage, the bot (Bot: runs the site's flow and
+// decides which transcript entries leave the browser, and when), the chat logic
+// (Chat: routes the visitor's actions to the bot or the session, and the bot's
+// prompts to the view), the view-model of the chat (messages, status, alert,
+// unread count) and the reconnect backoff. The DOM wiring lives in
 // widget/cmd/visitor.
 package visitor
 
@@ -14,12 +17,16 @@ import (
 	"siegel/widget/session"
 )
 
-// RecordVersion is the version byte of the storage record.
-const RecordVersion = 1
+// RecordVersion is the version byte of the storage record written now.
+// DecodeRecord also reads version 1 (written before the bot).
+const RecordVersion = 2
 
 // MaxRoster is the largest roster a record holds (a roster of 64 agents with the
 // longest names is 9410 bytes).
 const MaxRoster = 16384
+
+// MaxBotState is the largest bot engine state a record holds.
+const MaxBotState = 3 << 20
 
 // ErrRecord is returned for a storage record that is not the exact encoding of a
 // Record.
@@ -28,12 +35,13 @@ var ErrRecord = errors.New("visitor: invalid storage record")
 // StorageKey returns the localStorage key of a site's record.
 func StorageKey(site ids.SiteID) string { return "siegel.v1." + site.String() }
 
-// Record is everything the widget keeps between page loads: the conversation keys
-// and the session state (sequence numbers, cursor, roster, unsent envelopes).
+// Record is everything the widget keeps between page loads: the conversation keys,
+// the session state (sequence numbers, cursor, roster, unsent envelopes and
+// consent receipts) and the bot's state.
 //
 // Encoding (big-endian):
 //
-//	u8   version = 1
+//	u8   version = 2
 //	[32] Ed25519 seed
 //	[32] X25519 private key
 //	u64  next seq             ≥ 1
@@ -43,17 +51,25 @@ func StorageKey(site ids.SiteID) string { return "siegel.v1." + site.String() }
 //	[..] roster
 //	u16  outbox count n       0 … session.MaxOutbox
 //	n ×  (u32 length, [..] envelope)   consecutive seqs ending at next seq − 1
+//	u8   consent count c      0 … session.MaxConsents
+//	c ×  (u32 flow version ≥ 1, [32] text hash, u8 decision: 1 accepted, 2 declined)
+//	u32  flow revision        0: no bot state (then the next two fields are 0)
+//	u32  transcript entries sealed
+//	u32  engine state length  0 … MaxBotState (≥ 1 when the flow revision is)
+//	[..] engine state         (widget/flowengine MarshalState)
 //
-// The text form stored in localStorage is standard base64 with padding.
+// Version 1 ends after the outbox. The text form stored in localStorage is
+// standard base64 with padding.
 type Record struct {
 	Seed, BoxPriv [32]byte
 	State         session.State
+	Bot           BotState // zero: no bot state
 }
 
-// Encode returns the binary form of r.
+// Encode returns the binary form of r (always the current version).
 func (r *Record) Encode() []byte {
 	st := &r.State
-	n := 1 + 64 + 24 + 4 + len(st.Roster) + 2
+	n := 1 + 64 + 24 + 4 + len(st.Roster) + 2 + 1 + len(st.Consents)*37 + 12 + len(r.Bot.Engine)
 	for _, e := range st.Outbox {
 		n += 4 + len(e)
 	}
@@ -71,18 +87,34 @@ func (r *Record) Encode() []byte {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(e)))
 		b = append(b, e...)
 	}
-	return b
+	b = append(b, byte(len(st.Consents)))
+	for _, c := range st.Consents {
+		b = binary.BigEndian.AppendUint32(b, c.FlowVersion)
+		b = append(b, c.TextHash[:]...)
+		d := byte(2)
+		if c.Accepted {
+			d = 1
+		}
+		b = append(b, d)
+	}
+	b = binary.BigEndian.AppendUint32(b, r.Bot.Revision)
+	b = binary.BigEndian.AppendUint32(b, r.Bot.Sealed)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(r.Bot.Engine)))
+	return append(b, r.Bot.Engine...)
 }
 
 // EncodeText returns the base64 text form of r for localStorage.
 func (r *Record) EncodeText() string { return base64.StdEncoding.EncodeToString(r.Encode()) }
 
-// DecodeRecord parses the binary form strictly: exact lengths, no trailing bytes,
-// every outbox entry a well-formed envelope, their seqs consecutive and ending at
-// next seq − 1. It does not check keys or signatures (session.New does).
+// DecodeRecord parses the binary form (version 2, or 1) strictly: exact
+// lengths, no trailing bytes, every outbox entry a well-formed envelope, their
+// seqs consecutive and ending at next seq − 1, known consent decisions, no bot
+// fields without a flow revision. It does not check keys, signatures or the
+// engine state (session.New and RestoreBot do).
 func DecodeRecord(b []byte) (*Record, error) {
 	d := reader{b: b}
-	if d.u8() != RecordVersion {
+	version := d.u8()
+	if version != 1 && version != RecordVersion {
 		return nil, ErrRecord
 	}
 	r := &Record{}
@@ -114,6 +146,36 @@ func DecodeRecord(b []byte) (*Record, error) {
 			return nil, ErrRecord
 		}
 		st.Outbox = append(st.Outbox, raw)
+	}
+	if version == RecordVersion {
+		n := int(d.u8())
+		if n > session.MaxConsents {
+			return nil, ErrRecord
+		}
+		for i := 0; i < n && !d.bad; i++ {
+			c := session.Consent{FlowVersion: d.u32()}
+			copy(c.TextHash[:], d.take(32))
+			switch d.u8() {
+			case 1:
+				c.Accepted = true
+			case 2:
+			default:
+				return nil, ErrRecord
+			}
+			if c.FlowVersion == 0 {
+				return nil, ErrRecord
+			}
+			st.Consents = append(st.Consents, c)
+		}
+		bot := &r.Bot
+		bot.Revision, bot.Sealed = d.u32(), d.u32()
+		n = int(d.u32())
+		if d.bad || n > MaxBotState || (bot.Revision == 0) != (n == 0) || bot.Revision == 0 && bot.Sealed != 0 {
+			return nil, ErrRecord
+		}
+		if n > 0 {
+			bot.Engine = append([]byte(nil), d.take(n)...)
+		}
 	}
 	if d.bad || len(d.b) != 0 {
 		return nil, ErrRecord

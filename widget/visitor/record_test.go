@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"reflect"
 	"testing"
 
 	"siegel/shared/envelope"
@@ -86,7 +87,9 @@ func TestRecordStrict(t *testing.T) {
 	mut := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
 	cases := map[string][]byte{
 		"empty":         nil,
-		"version":       mut(func(b []byte) []byte { b[0] = 2; return b }),
+		"version 0":     mut(func(b []byte) []byte { b[0] = 0; return b }),
+		"version 3":     mut(func(b []byte) []byte { b[0] = 3; return b }),
+		"version 1":     mut(func(b []byte) []byte { b[0] = 1; return b }), // v2 fields left over
 		"trailing":      append(bytes.Clone(good), 0),
 		"truncated":     good[:len(good)-1],
 		"header only":   good[:hdr],
@@ -125,6 +128,80 @@ func TestRecordStrict(t *testing.T) {
 	}
 }
 
+// botRecord is a record with queued consent receipts and a bot state.
+func botRecord(t testing.TB) *Record {
+	r := sampleRecord(t, 1)
+	r.State.Consents = []session.Consent{{FlowVersion: 7, TextHash: [32]byte{1, 2}, Accepted: true},
+		{FlowVersion: 8, TextHash: [32]byte{3}}}
+	r.Bot = BotState{Revision: 7, Sealed: 3, Engine: []byte("SFE\x01engine state")}
+	return r
+}
+
+func TestRecordBotAndConsents(t *testing.T) {
+	r := botRecord(t)
+	got, err := DecodeRecordText(r.EncodeText())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, r) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", got, r)
+	}
+	good := r.Encode()
+	tail := len(good) - len(r.Bot.Engine) - 12 // flow revision
+	consents := tail - 2*37 - 1                // consent count
+	mut := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
+	for name, b := range map[string][]byte{
+		"consent count":    mut(func(b []byte) []byte { b[consents] = 3; return b }),
+		"too many":         mut(func(b []byte) []byte { b[consents] = session.MaxConsents + 1; return b }),
+		"decision 0":       mut(func(b []byte) []byte { b[consents+1+36] = 0; return b }),
+		"decision 3":       mut(func(b []byte) []byte { b[consents+1+36] = 3; return b }),
+		"flow version 0":   mut(func(b []byte) []byte { binary.BigEndian.PutUint32(b[consents+1:], 0); return b }),
+		"engine length":    mut(func(b []byte) []byte { binary.BigEndian.PutUint32(b[tail+8:], 99); return b }),
+		"engine too large": mut(func(b []byte) []byte { binary.BigEndian.PutUint32(b[tail+8:], MaxBotState+1); return b }),
+		"revision 0":       mut(func(b []byte) []byte { binary.BigEndian.PutUint32(b[tail:], 0); return b }),
+		"no bot fields":    good[:tail],
+		"trailing":         append(bytes.Clone(good), 0),
+	} {
+		if _, err := DecodeRecord(b); !errors.Is(err, ErrRecord) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// Without a bot: revision, sealed and engine are all zero.
+	r.Bot = BotState{}
+	if _, err := DecodeRecord(r.Encode()); err != nil {
+		t.Fatal(err)
+	}
+	r.Bot.Sealed = 1
+	if _, err := DecodeRecord(r.Encode()); !errors.Is(err, ErrRecord) {
+		t.Fatalf("sealed without a bot: %v", err)
+	}
+	r.Bot = BotState{Revision: 3}
+	if _, err := DecodeRecord(r.Encode()); !errors.Is(err, ErrRecord) {
+		t.Fatalf("revision without an engine state: %v", err)
+	}
+}
+
+// A record written before the bot (version 1) is still read: the
+// conversation keys and queue survive the update.
+func TestRecordVersion1(t *testing.T) {
+	r := sampleRecord(t, 2)
+	v2 := r.Encode()
+	v1 := append([]byte{1}, v2[1:len(v2)-1-12]...) // no consents, no bot fields
+	got, err := DecodeRecord(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, r) {
+		t.Fatalf("version 1:\n got %+v\nwant %+v", got, r)
+	}
+	if !bytes.Equal(got.Encode(), v2) {
+		t.Fatal("a version 1 record is not rewritten as version 2")
+	}
+	if _, err := DecodeRecord(append(v1, 0)); !errors.Is(err, ErrRecord) {
+		t.Fatalf("version 1 with trailing byte: %v", err)
+	}
+}
+
 func TestStorageKey(t *testing.T) {
 	var site ids.SiteID
 	site[15] = 1
@@ -136,6 +213,7 @@ func TestStorageKey(t *testing.T) {
 func FuzzState(f *testing.F) {
 	f.Add(sampleRecord(f, 0).Encode())
 	f.Add(sampleRecord(f, 2).Encode())
+	f.Add(botRecord(f).Encode())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := DecodeRecord(b)
 		if err != nil {
@@ -144,8 +222,12 @@ func FuzzState(f *testing.F) {
 			}
 			return
 		}
-		if !bytes.Equal(r.Encode(), b) {
+		enc := r.Encode()
+		if b[0] == RecordVersion && !bytes.Equal(enc, b) {
 			t.Fatal("decoded record does not re-encode to the same bytes")
+		}
+		if again, err := DecodeRecord(enc); err != nil || !reflect.DeepEqual(again, r) {
+			t.Fatalf("re-encoded record differs: %v", err)
 		}
 		if _, err := DecodeRecordText(r.EncodeText()); err != nil {
 			t.Fatalf("text form: %v", err)

@@ -1,16 +1,18 @@
 //go:build js
 
 // Command visitor is the chat widget that runs in the frame page
-// (GOOS=js GOARCH=wasm). It reads the site, owner fingerprint and relay URL from
-// #siegel-root, builds the chat UI inside it and wires the browser (jsbridge) to
-// the protocol session and the view-model. All logic lives in widget/session and
-// widget/visitor.
+// (GOOS=js GOARCH=wasm). It reads the site, owner fingerprint, relay URL and the
+// site's bot flow from #siegel-root, builds the chat UI inside it and wires the
+// browser (jsbridge) to the chat logic. All logic lives in widget/visitor (the
+// bot, what leaves the browser and when, the view-model), widget/flowengine and
+// widget/session.
 package main
 
 import (
 	"encoding/binary"
 	"errors"
 	"strings"
+	"time"
 
 	"siegel/shared/envelope"
 	"siegel/shared/ids"
@@ -21,8 +23,19 @@ import (
 	"siegel/widget/visitor"
 )
 
+// control says which control the visitor used last (where a re-ask shows).
+type control uint8
+
+const (
+	ctlNone control = iota
+	ctlComposer
+	ctlField
+	ctlButton
+)
+
 type app struct {
 	s      *i18n.Strings
+	chat   *visitor.Chat
 	model  *visitor.Model
 	parent *jsbridge.Parent
 
@@ -38,9 +51,15 @@ type app struct {
 	attempt int
 	saved   string
 	warned  bool // storage warning shown
+	stopped bool // the session stopped: the composer is disabled
+	keyHeld bool // Enter or Space is down
+	pending bool // focusEl gets the focus when the key is released
+	later   *jsbridge.Timer
 
-	root, status, alert, log, input, send, hint jsbridge.Element
-	msgs                                        map[int]msgView
+	root, status, alert, log, actions, input, send, hint jsbridge.Element
+	field, fieldError                                    jsbridge.Element // the answer field of the current prompt
+	focusEl                                              jsbridge.Element // where the current prompt wants the focus
+	msgs                                                 map[int]msgView
 }
 
 type msgView struct{ el, state jsbridge.Element }
@@ -52,19 +71,102 @@ func main() {
 	if !ok {
 		return
 	}
-	s := i18n.For(i18n.Choose(jsbridge.Languages()))
-	jsbridge.Root().SetAttr("lang", s.Lang.Tag())
-	a := &app{s: s, model: visitor.NewModel(s), root: root, msgs: map[int]msgView{}}
+	a := &app{root: root, msgs: map[int]msgView{}}
+	a.s = i18n.For(i18n.Choose(jsbridge.Languages()))
+	err := a.setup()
+	if err == nil {
+		bot := a.chat.Bot()
+		if bot != nil {
+			a.s = i18n.For(i18n.Choose([]string{bot.Lang()}))
+			a.model.SetStrings(a.s)
+		}
+	} else {
+		a.model = visitor.NewModel(a.s)
+	}
+	jsbridge.Root().SetAttr("lang", a.s.Lang.Tag())
 	a.build()
 	a.parent = jsbridge.ListenParent(a.onParent)
-	if err := a.start(); err != nil {
-		a.model.SetAlert(s.AlertSetup, true)
+	if err != nil {
+		a.model.SetAlert(a.s.AlertSetup, true)
 		a.render(visitor.Changes{Alert: true})
 		a.disable()
+		a.input.Focus()
+	} else {
+		a.save()
+		a.update(a.chat.Begin(), ctlNone)
+		if !a.focusEl.Valid() {
+			a.input.Focus()
+		}
 	}
 	root.SetAttr("data-ready", "true")
-	a.input.Focus()
 	select {}
+}
+
+// setup reads the frame page's attributes, restores or creates the
+// conversation keys, the session and the bot.
+func (a *app) setup() error {
+	data := func(name string) string { v, _ := a.root.Attr("data-" + name); return strings.TrimSpace(v) }
+	var err error
+	if a.site, err = ids.ParseSiteID(data("site")); err != nil {
+		return err
+	}
+	if a.owner, err = ids.ParseFingerprint(data("owner")); err != nil {
+		return err
+	}
+	a.relay = data("relay")
+	for strings.HasSuffix(a.relay, "/") {
+		a.relay = a.relay[:len(a.relay)-1]
+	}
+	if !strings.HasPrefix(a.relay, "ws://") && !strings.HasPrefix(a.relay, "wss://") {
+		return errSetup
+	}
+	a.key = visitor.StorageKey(a.site)
+	// A flow that does not decode leaves the plain chat.
+	f, revision, _ := visitor.LoadFlow(data("flow"), data("flow-revision"))
+
+	var rec *visitor.Record
+	if text, ok := jsbridge.StorageGet(a.key); ok {
+		if r, err := visitor.DecodeRecordText(text); err == nil {
+			if id, err := envelope.IdentityFromKeys(r.Seed, r.BoxPriv); err == nil {
+				a.id, rec = id, r
+			}
+		}
+	}
+	if a.id == nil {
+		if a.id, err = envelope.NewIdentity(jsbridge.Random); err != nil {
+			return err
+		}
+	}
+	cfg := session.Config{Role: protocol.RoleVisitor, Site: a.site, Owner: a.owner, Identity: a.id,
+		Rand: jsbridge.Random, Now: jsbridge.Now}
+	if rec != nil {
+		cfg.State = rec.State
+	}
+	a.sess, err = session.New(cfg)
+	if err != nil && rec != nil {
+		// Unusable queue: keep the conversation, drop what waited.
+		cfg.State.Outbox, cfg.State.Consents = nil, nil
+		a.sess, err = session.New(cfg)
+	}
+	if err != nil {
+		return err
+	}
+
+	var bot *visitor.Bot
+	if f != nil {
+		privacy := data("privacy")
+		if rec != nil && rec.Bot.Revision != 0 {
+			bot, _ = visitor.RestoreBot(f, revision, rec.Bot, privacy, jsbridge.Now)
+		}
+		// Without a usable bot state, a conversation the relay already knows
+		// goes on as a plain chat; otherwise the flow starts afresh.
+		if bot == nil && (rec == nil || rec.State.NextSeq <= 1) {
+			bot = visitor.NewBot(f, revision, visitor.PickLang(f, jsbridge.Languages()), privacy, jsbridge.Now)
+		}
+	}
+	a.chat = visitor.NewChat(a.s, a.sess, bot)
+	a.model = a.chat.Model()
+	return nil
 }
 
 func (a *app) build() {
@@ -82,18 +184,20 @@ func (a *app) build() {
 	a.log = el("div", class("siegel-messages"), attr("role", "log"), attr("aria-live", "polite"),
 		attr("aria-relevant", "additions"), attr("aria-label", s.MessagesLabel),
 		attr("data-testid", "siegel-messages"), attr("tabindex", "0"))
+	a.actions = el("div", class("siegel-actions"), attr("data-testid", "siegel-actions"))
 	a.input = el("textarea", class("siegel-input"), attr("id", "siegel-input"), attr("data-testid", "siegel-input"),
 		attr("rows", "2"), attr("placeholder", s.Placeholder), attr("aria-describedby", "siegel-hint"),
 		attr("autocomplete", "off"))
 	a.send = el("button", class("siegel-send"), attr("type", "submit"), attr("data-testid", "siegel-send"), text(s.Send))
-	a.hint = el("p", class("siegel-hint"), attr("id", "siegel-hint"), attr("aria-live", "polite"))
+	a.hint = el("p", class("siegel-hint"), attr("id", "siegel-hint"), attr("aria-live", "polite"),
+		attr("data-testid", "siegel-hint"))
 	form := el("form", class("siegel-composer"), attr("novalidate", ""), jsbridge.Children(
 		el("label", class("siegel-sr"), attr("for", "siegel-input"), text(s.InputLabel)),
 		el("div", class("siegel-row"), jsbridge.Children(a.input, a.send)),
 		a.hint))
 	a.root.Clear()
 	a.root.AddClass("siegel")
-	a.root.Append(header, a.alert, a.log, form)
+	a.root.Append(header, a.alert, a.log, a.actions, form)
 
 	closeBtn.On("click", func(jsbridge.Event) { a.close() })
 	form.On("submit", func(ev jsbridge.Event) {
@@ -103,73 +207,33 @@ func (a *app) build() {
 	a.input.On("keydown", func(ev jsbridge.Event) {
 		if ev.Key() == "Enter" && !ev.Shift() && !ev.Composing() && !ev.Alt() && !ev.Ctrl() && !ev.Meta() {
 			ev.PreventDefault()
+			a.keyHeld = true // before the document's listener sees the key
 			a.submit()
 		}
 	})
 	a.input.On("input", func(jsbridge.Event) { a.checkLength(false) })
 	jsbridge.OnDocument("keydown", func(ev jsbridge.Event) {
-		if ev.Key() == "Escape" {
+		switch ev.Key() {
+		case "Escape":
 			a.close()
+		case "Enter", " ":
+			a.keyHeld = true
 		}
+	})
+	// A key that made the bot show a new control must not also press it: the
+	// focus moves there once the key is released.
+	jsbridge.OnDocument("keyup", func(jsbridge.Event) {
+		a.keyHeld = false
+		a.focusPending()
 	})
 	a.render(visitor.Changes{Messages: a.model.Messages()})
 }
 
-// start reads the frame page's attributes, restores or creates the conversation
-// keys and connects when a conversation already exists.
-func (a *app) start() error {
-	data := func(name string) string { v, _ := a.root.Attr("data-" + name); return strings.TrimSpace(v) }
-	var err error
-	if a.site, err = ids.ParseSiteID(data("site")); err != nil {
-		return err
-	}
-	if a.owner, err = ids.ParseFingerprint(data("owner")); err != nil {
-		return err
-	}
-	a.relay = data("relay")
-	for strings.HasSuffix(a.relay, "/") {
-		a.relay = a.relay[:len(a.relay)-1]
-	}
-	if !strings.HasPrefix(a.relay, "ws://") && !strings.HasPrefix(a.relay, "wss://") {
-		return errSetup
-	}
-	a.key = visitor.StorageKey(a.site)
-
-	var st session.State
-	existing := false
-	if text, ok := jsbridge.StorageGet(a.key); ok {
-		if rec, err := visitor.DecodeRecordText(text); err == nil {
-			if id, err := envelope.IdentityFromKeys(rec.Seed, rec.BoxPriv); err == nil {
-				a.id, st, existing = id, rec.State, true
-			}
-		}
-	}
-	if a.id == nil {
-		if a.id, err = envelope.NewIdentity(jsbridge.Random); err != nil {
-			return err
-		}
-	}
-	cfg := session.Config{Role: protocol.RoleVisitor, Site: a.site, Owner: a.owner, Identity: a.id,
-		Rand: jsbridge.Random, Now: jsbridge.Now, State: st}
-	a.sess, err = session.New(cfg)
-	if err != nil && existing {
-		cfg.State.Outbox = nil // unusable outbox: keep the conversation, drop the queue
-		a.sess, err = session.New(cfg)
-	}
-	if err != nil {
-		return err
-	}
-	a.save()
-	a.apply(a.sess.Queued())
-	if existing && st.NextSeq > 1 {
-		a.connect()
-	}
-	return nil
-}
-
 func (a *app) save() {
-	st := a.sess.State()
-	rec := visitor.Record{Seed: a.id.Seed(), BoxPriv: a.id.BoxPrivate(), State: st}
+	if a.chat == nil {
+		return
+	}
+	rec := a.chat.Record(a.id.Seed(), a.id.BoxPrivate())
 	text := rec.EncodeText()
 	if text == a.saved {
 		return
@@ -184,7 +248,7 @@ func (a *app) save() {
 	a.saved = text
 }
 
-// apply feeds session events to the model, renders the changes and persists.
+// apply feeds session events to the chat, renders the changes and persists.
 func (a *app) apply(evs []session.Event) {
 	if len(evs) == 0 {
 		return
@@ -195,12 +259,50 @@ func (a *app) apply(evs []session.Event) {
 			case session.StatusReady:
 				a.attempt = 0
 			case session.StatusStopped:
+				a.stopped = true
 				a.disable()
 			}
 		}
 	}
-	a.render(a.model.Apply(evs))
+	a.update(a.chat.Apply(evs), ctlNone)
+}
+
+// update renders a chat update, persists and connects when asked to.
+func (a *app) update(u visitor.Update, from control) {
+	a.render(u.Changes)
+	if u.Prompt {
+		a.renderPrompt()
+	}
+	switch {
+	case u.Reask != "" && from == ctlField && a.field.Valid():
+		a.field.SetAttr("aria-invalid", "true")
+		a.fieldError.SetText(u.Reask)
+		a.field.Focus()
+	case u.Reask != "" && from == ctlComposer:
+		a.input.SetAttr("aria-invalid", "true")
+		a.hint.SetText(u.Reask)
+	case u.Hint != "":
+		a.hint.SetText(u.Hint)
+	}
+	if u.Clear {
+		switch from {
+		case ctlComposer:
+			a.input.SetValue("")
+			a.input.RemoveAttr("aria-invalid")
+			a.hint.SetText("")
+		case ctlField:
+			if a.field.Valid() {
+				a.field.SetValue("")
+			}
+		}
+	}
+	if len(u.Messages) > 0 && from != ctlNone {
+		a.log.ScrollToEnd()
+	}
 	a.save()
+	if u.Connect && a.timer == nil {
+		a.connect()
+	}
 }
 
 func (a *app) connect() {
@@ -252,47 +354,64 @@ func (a *app) reconnectLater() {
 }
 
 func (a *app) submit() {
-	if a.sess == nil {
+	if a.chat == nil {
 		return
 	}
-	text, err := visitor.PrepareText(a.input.Value())
-	switch {
-	case errors.Is(err, visitor.ErrEmpty):
-		a.input.Focus()
-		return
-	case errors.Is(err, visitor.ErrTooLong):
-		a.checkLength(true)
+	if errors.Is(a.checkLength(true), visitor.ErrTooLong) {
 		a.input.Focus()
 		return
 	}
-	evs, err := a.sess.Send(text)
-	if err != nil {
-		if errors.Is(err, session.ErrOutboxFull) {
-			a.render(visitor.Changes{Alert: a.model.SetAlert(a.s.AlertOutboxFull, false)})
-		}
+	a.update(a.chat.Compose(a.input.Value()), ctlComposer)
+}
+
+// focus moves the keyboard focus to el, after the key that is down (if any)
+// has been released (or half a second has passed).
+func (a *app) focus(el jsbridge.Element) {
+	if !a.keyHeld {
+		a.pending = false
+		el.Focus()
+		el.ScrollIntoView()
 		return
 	}
-	a.input.SetValue("")
-	a.checkLength(false)
-	a.apply(evs)
-	a.log.ScrollToEnd()
-	if a.timer == nil {
-		a.connect()
+	a.pending = true
+	a.later.Stop()
+	a.later = jsbridge.AfterFunc(500*time.Millisecond, func() {
+		a.later = nil
+		a.keyHeld = false
+		a.focusPending()
+	})
+}
+
+// focusPending moves the focus where the current prompt wants it, if a move
+// waits for a key release.
+func (a *app) focusPending() {
+	if !a.pending {
+		return
+	}
+	a.pending = false
+	a.later.Stop()
+	a.later = nil
+	if a.focusEl.Valid() {
+		a.focusEl.Focus()
+		a.focusEl.ScrollIntoView()
+	} else if !a.stopped {
+		a.input.Focus()
 	}
 }
 
 // checkLength shows the too-long hint while the text is over the limit.
-func (a *app) checkLength(submitted bool) {
+func (a *app) checkLength(submitted bool) error {
 	_, err := visitor.PrepareText(a.input.Value())
 	if errors.Is(err, visitor.ErrTooLong) {
 		a.input.SetAttr("aria-invalid", "true")
 		a.hint.SetText(a.s.TooLong(visitor.MaxChars))
-		return
+		return err
 	}
 	if !submitted {
 		a.input.RemoveAttr("aria-invalid")
 		a.hint.SetText("")
 	}
+	return err
 }
 
 func (a *app) disable() {
@@ -311,7 +430,11 @@ func (a *app) onParent(typ string) {
 		if a.model.SetHidden(false) {
 			a.parent.PostCount("unread", 0)
 		}
-		a.input.Focus()
+		if a.focusEl.Valid() {
+			a.focusEl.Focus()
+		} else {
+			a.input.Focus()
+		}
 	case "close":
 		a.model.SetHidden(true)
 	}
