@@ -3,9 +3,10 @@
 package ids
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+
+	"siegel/shared/sha2"
 )
 
 // ErrInvalid is returned when the text form of an identifier does not decode to
@@ -76,18 +77,17 @@ func ParseFingerprint(s string) (Fingerprint, error) {
 // ConversationID derives the conversation ID of the visitor with the given
 // signing key on the given site (docs/PROTOCOL.md §2).
 func ConversationID(site SiteID, visitorSign Key) ConvID {
-	h := sha256.New()
+	var h sha2.Digest256
 	h.Write([]byte("siegel/conversation/v1"))
 	h.Write(site[:])
 	h.Write(visitorSign[:])
-	var c ConvID
-	copy(c[:], h.Sum(nil))
-	return c
+	sum := h.Sum256()
+	return ConvID(sum[:16])
 }
 
 // OwnerFingerprint is the SHA-256 of the owner's signing key.
 func OwnerFingerprint(owner Key) Fingerprint {
-	return Fingerprint(sha256.Sum256(owner[:]))
+	return Fingerprint(sha2.Sum256(owner[:]))
 }
 
 // Error adds context to an error without fmt (which the widget avoids for size).

@@ -1,5 +1,6 @@
 // Package sig implements Ed25519 signatures (RFC 8032, pure Ed25519) on
-// filippo.io/edwards25519 and crypto/sha512.
+// filippo.io/edwards25519, with SHA-512 from crypto/sha512 natively and from
+// shared/sha2 in WebAssembly.
 //
 // Signatures are byte for byte those of crypto/ed25519, and Verify accepts
 // exactly what crypto/ed25519.Verify accepts: S must be canonical (below the
@@ -12,7 +13,6 @@ package sig
 
 import (
 	"bytes"
-	"crypto/sha512"
 	"errors"
 
 	"filippo.io/edwards25519"
@@ -47,7 +47,7 @@ type PrivateKey struct {
 // NewKeyFromSeed derives the key pair of an Ed25519 seed (RFC 8032 §5.1.5).
 func NewKeyFromSeed(seed [32]byte) (pub ids.Key, priv PrivateKey) {
 	priv.seed = seed
-	h := sha512.Sum512(seed[:])
+	h := sum512(seed[:], nil, nil)
 	if _, err := priv.s.SetBytesWithClamping(h[:32]); err != nil {
 		panic("sig: internal error: clamping failed")
 	}
@@ -83,11 +83,8 @@ func (k *PrivateKey) Seed() [32]byte { return k.seed }
 // Sign returns the Ed25519 signature of msg by priv (RFC 8032 §5.1.6).
 // Signing is deterministic.
 func Sign(priv *PrivateKey, msg []byte) [SignatureSize]byte {
-	var digest [64]byte
-	h := sha512.New()
-	h.Write(priv.prefix[:])
-	h.Write(msg)
-	r, err := edwards25519.NewScalar().SetUniformBytes(h.Sum(digest[:0]))
+	digest := sum512(priv.prefix[:], msg, nil)
+	r, err := edwards25519.NewScalar().SetUniformBytes(digest[:])
 	if err != nil {
 		panic("sig: internal error: reducing r failed")
 	}
@@ -95,11 +92,8 @@ func Sign(priv *PrivateKey, msg []byte) [SignatureSize]byte {
 	var rp edwards25519.Point
 	copy(sig[:32], rp.ScalarBaseMult(r).Bytes())
 
-	h.Reset()
-	h.Write(sig[:32])
-	h.Write(priv.pub[:])
-	h.Write(msg)
-	k, err := edwards25519.NewScalar().SetUniformBytes(h.Sum(digest[:0]))
+	digest = sum512(sig[:32], priv.pub[:], msg)
+	k, err := edwards25519.NewScalar().SetUniformBytes(digest[:])
 	if err != nil {
 		panic("sig: internal error: reducing k failed")
 	}
@@ -123,12 +117,9 @@ func Verify(pub ids.Key, msg, sig []byte) bool {
 	if err != nil {
 		return false
 	}
-	var digest [64]byte
-	h := sha512.New()
-	h.Write(sig[:32])
-	h.Write(pub[:]) // the encoding as given, not a re-encoding of the point
-	h.Write(msg)
-	k, err := edwards25519.NewScalar().SetUniformBytes(h.Sum(digest[:0]))
+	// The public key as given, not a re-encoding of the point.
+	digest := sum512(sig[:32], pub[:], msg)
+	k, err := edwards25519.NewScalar().SetUniformBytes(digest[:])
 	if err != nil {
 		panic("sig: internal error: reducing k failed")
 	}
