@@ -27,6 +27,19 @@ const chromium = "/usr/bin/chromium"
 // gets a browser context of its own with newUser).
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	return newBrowserWith(t)
+}
+
+// newGermanBrowser is newBrowser for a browser whose preferred languages are
+// German (navigator.languages ["de-DE", "de"]), whatever the machine's locale.
+func newGermanBrowser(t *testing.T) context.Context {
+	t.Helper()
+	return newBrowserWith(t, chromedp.Flag("accept-lang", "de-DE,de"))
+}
+
+// newBrowserWith is newBrowser with extra command line options.
+func newBrowserWith(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 	if fi, err := os.Stat(chromium); err != nil || fi.IsDir() {
 		t.Fatalf("%s is missing (install the Debian package chromium): %v", chromium, err)
 	}
@@ -45,6 +58,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.WindowSize(1280, 900),
 		chromedp.CombinedOutput(log),
 	)
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {
@@ -288,6 +302,7 @@ type message struct {
 	State  string `json:"state"`
 	Text   string `json:"text"`
 	Markup int    `json:"markup"` // elements that only markup typed as text would make
+	Body   string `json:"body"`   // the text of the message's paragraph (without name and state)
 }
 
 func (m message) String() string {
@@ -303,6 +318,7 @@ func messagesJS(sel string) string {
 		from: e.getAttribute("data-from") || "",
 		state: e.getAttribute("data-state") || "",
 		text: e.textContent || "",
+		body: (e.querySelector("p") || e).textContent || "",
 		markup: e.querySelectorAll("b, i, img, script").length}))`
 }
 

@@ -57,6 +57,8 @@ type relayProc struct {
 	passphrase string
 	site       ids.SiteID
 	ownerFP    ids.Fingerprint
+	flowName   string // the bot flow it serves ("" if it printed none)
+	flowRev    uint32 // and its revision
 }
 
 // freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
@@ -78,14 +80,16 @@ func startRelay(t testing.TB, dataDir string) *relayProc {
 }
 
 // startRelayAt starts `relay demo` on the given addresses (used to restart a
-// relay on the same ports and data folder).
-func startRelayAt(t testing.TB, dataDir, addr, demoAddr string) *relayProc {
+// relay on the same ports and data folder), with extra arguments if given
+// (e.g. --flow FILE).
+func startRelayAt(t testing.TB, dataDir, addr, demoAddr string, extra ...string) *relayProc {
 	t.Helper()
 	r := &relayProc{
 		t: t, dataDir: dataDir, addr: addr, demoAddr: demoAddr,
 		stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan struct{}),
 	}
-	r.cmd = exec.Command(relayBin, "demo", "--addr", addr, "--demo-addr", demoAddr, "--data", dataDir)
+	args := append([]string{"demo", "--addr", addr, "--demo-addr", demoAddr, "--data", dataDir}, extra...)
+	r.cmd = exec.Command(relayBin, args...)
 	r.cmd.Stdout, r.cmd.Stderr = r.stdout, r.stderr
 	if err := r.cmd.Start(); err != nil {
 		t.Fatalf("start relay %s: %v", relayBin, err)
@@ -151,6 +155,14 @@ func (r *relayProc) parseReady() bool {
 	}
 	r.demoURL, r.agentURL, r.passphrase = lines["demo page"], lines["agent page"], lines["agent passphrase"]
 	r.site, r.ownerFP = site, fp
+	// "flow: NAME (revision N)", printed by relays that serve a bot flow.
+	if name, rev, ok := strings.Cut(lines["flow"], " (revision "); ok {
+		n, err := strconv.ParseUint(strings.TrimSuffix(rev, ")"), 10, 32)
+		if err != nil || n == 0 {
+			r.t.Fatalf("relay printed an invalid flow line %q", lines["flow"])
+		}
+		r.flowName, r.flowRev = name, uint32(n)
+	}
 	return true
 }
 

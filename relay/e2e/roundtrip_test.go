@@ -71,6 +71,10 @@ func TestVisitorAgentRoundTrip(t *testing.T) {
 
 	// The visitor writes.
 	w := openWidget(t, vctx, r)
+	// The demo runs the bot: bot-only talk stays in the browser, so the
+	// visitor first asks for a person (handoff), then writes.
+	w.choose("Talk to a person")
+	w.waitMessage("bot", "I am connecting you with our team")
 	w.send(m1)
 	w.waitMessage("visitor", m1, "sent")
 	conv := visitorConversation(t, vrec)
@@ -271,6 +275,30 @@ type widget struct {
 // and has its text box and send button.
 func openWidget(t *testing.T, ctx context.Context, r *relayProc) *widget {
 	t.Helper()
+	w := openFrame(t, ctx, r)
+	eventually(t, "the chat is interactive", func() (bool, string) {
+		var st struct {
+			OK   bool
+			Text string
+		}
+		err := w.frame.eval(`({OK: !!(document.querySelector(`+jsString(selInput)+`) && document.querySelector(`+jsString(selSend)+`) && document.querySelector(`+jsString(selMessages)+`)),
+			Text: document.body ? document.body.innerText.slice(0, 300) : ""})`, &st)
+		if err != nil {
+			return false, err.Error()
+		}
+		return st.OK, fmt.Sprintf("no text box, send button or message list in the frame; it shows %q", st.Text)
+	})
+	var role string
+	if err := w.frame.eval(`document.querySelector(`+jsString(selMessages)+`).getAttribute("role") || ""`, &role); err != nil || role != "log" {
+		t.Errorf("%s has role %q (err %v), want log", selMessages, role, err)
+	}
+	return w
+}
+
+// openFrame clicks the launcher and waits until the chat frame's document
+// from the relay is loaded.
+func openFrame(t *testing.T, ctx context.Context, r *relayProc) *widget {
+	t.Helper()
 	do(t, ctx, "click the launcher", chromedp.Click(chromedp.CSS(selLauncher), chromedp.NodeVisible))
 	prefix := r.origin() + "/frame?"
 	w := &widget{t: t, ctx: ctx, frame: &frameEval{ctx: ctx, prefix: prefix}}
@@ -291,22 +319,6 @@ func openWidget(t *testing.T, ctx context.Context, r *relayProc) *widget {
 		w.node = nodes[0]
 		return true, ""
 	})
-	eventually(t, "the chat is interactive", func() (bool, string) {
-		var st struct {
-			OK   bool
-			Text string
-		}
-		err := w.frame.eval(`({OK: !!(document.querySelector(`+jsString(selInput)+`) && document.querySelector(`+jsString(selSend)+`) && document.querySelector(`+jsString(selMessages)+`)),
-			Text: document.body ? document.body.innerText.slice(0, 300) : ""})`, &st)
-		if err != nil {
-			return false, err.Error()
-		}
-		return st.OK, fmt.Sprintf("no text box, send button or message list in the frame; it shows %q", st.Text)
-	})
-	var role string
-	if err := w.frame.eval(`document.querySelector(`+jsString(selMessages)+`).getAttribute("role") || ""`, &role); err != nil || role != "log" {
-		t.Errorf("%s has role %q (err %v), want log", selMessages, role, err)
-	}
 	return w
 }
 
@@ -428,6 +440,38 @@ func sentEnvelopes(t *testing.T, rec *recorder, conv ids.ConvID) [][]byte {
 	return out
 }
 
+// searchRelay searches the sentinels in every file of the relay's data folder
+// and in its output, after making sure that the database and the output are
+// not empty. It returns what it found and the database file's bytes.
+func searchRelay(t *testing.T, r *relayProc, sentinels []string) ([]leak, []byte) {
+	t.Helper()
+	var leaks []leak
+	files := dirFiles(t, r.dataDir)
+	db := files[filepath.Join(r.dataDir, "siegel.db")]
+	if len(db) == 0 {
+		t.Errorf("the database %s is missing or empty (files: %d)", filepath.Join(r.dataDir, "siegel.db"), len(files))
+	}
+	for path, b := range files {
+		leaks = append(leaks, findSentinels(path, b, sentinels)...)
+		t.Logf("searched %s (%d bytes)", path, len(b))
+	}
+	out := r.output()
+	if len(out) == 0 {
+		t.Error("no relay output captured")
+	}
+	leaks = append(leaks, findSentinels("relay stdout+stderr", out, sentinels)...)
+	t.Logf("searched the relay's stdout and stderr (%d bytes)", len(out))
+	return leaks, db
+}
+
+// reportLeaks fails the test for every place a sentinel was found.
+func reportLeaks(t *testing.T, leaks []leak) {
+	t.Helper()
+	for _, l := range leaks {
+		t.Errorf("PLAINTEXT LEAK: sentinel %s found as %s in %s at byte %d", l.sentinel, l.form, l.where, l.offset)
+	}
+}
+
 // checkNoSentinels searches the sentinels in every WebSocket frame of both
 // browsers, every file of the data folder and the relay's output (DESIGN
 // promise 4), after making sure that each of these is not empty and holds
@@ -452,25 +496,9 @@ func checkNoSentinels(t *testing.T, r *relayProc, conv ids.ConvID, sentinels []s
 		t.Logf("searched %d WebSocket frames of the %s browser (%d sent, %d received, %d bytes)", len(frames), rec.name, sent, len(frames)-sent, size)
 	}
 
-	files := dirFiles(t, r.dataDir)
-	db := files[filepath.Join(r.dataDir, "siegel.db")]
-	if len(db) == 0 {
-		t.Errorf("the database %s is missing or empty (files: %d)", filepath.Join(r.dataDir, "siegel.db"), len(files))
-	}
-	for path, b := range files {
-		leaks = append(leaks, findSentinels(path, b, sentinels)...)
-		t.Logf("searched %s (%d bytes)", path, len(b))
-	}
-	out := r.output()
-	if len(out) == 0 {
-		t.Error("no relay output captured")
-	}
-	leaks = append(leaks, findSentinels("relay stdout+stderr", out, sentinels)...)
-	t.Logf("searched the relay's stdout and stderr (%d bytes)", len(out))
-
-	for _, l := range leaks {
-		t.Errorf("PLAINTEXT LEAK: sentinel %s found as %s in %s at byte %d", l.sentinel, l.form, l.where, l.offset)
-	}
+	relayLeaks, db := searchRelay(t, r, sentinels)
+	leaks = append(leaks, relayLeaks...)
+	reportLeaks(t, leaks)
 
 	// The conversation's ciphertext went through the frames and into the
 	// database: the envelopes both browsers sent are stored as they were sent.

@@ -502,6 +502,11 @@ func (ss *session) delivered(ctx context.Context, req uint32, f *protocol.Delive
 
 // internal logs err (which never contains content) and sends an internal error.
 func (ss *session) internal(req uint32, what string, err error) bool {
+	if errors.Is(err, context.Canceled) {
+		// The connection or the relay is shutting down: not a failure.
+		ss.srv.Log.Debug(what, "err", err)
+		return false
+	}
 	ss.srv.Log.Error(what, "err", err)
 	ss.fail(req, protocol.CodeInternal, "internal error")
 	return false
