@@ -22,8 +22,10 @@ import (
 
 	"siegel/relay/hub"
 	"siegel/relay/store"
+	"siegel/relay/sweeper"
 	"siegel/relay/web"
 	"siegel/relay/web/views"
+	"siegel/shared/ids"
 	webfs "siegel/web"
 )
 
@@ -86,13 +88,41 @@ type serveFlags struct {
 	data      string
 	publicURL string
 	noSync    bool
+	// retentionDays, if > 0, is set as the retention period of the sites
+	// (serve: every site; demo: the demo site). 0 keeps the stored setting.
+	retentionDays int
+	compactWithin time.Duration
+	sweepInterval time.Duration
 }
+
+// Defaults of the sweeper flags.
+const (
+	defaultCompactWithin = 60 * time.Second
+	defaultSweepInterval = time.Minute
+)
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port)")
 	fs.StringVar(&f.data, "data", "./data", "folder of the database and demo files")
 	fs.StringVar(&f.publicURL, "public-url", "", "the relay's URL as browsers reach it (default http://ADDR)")
 	fs.BoolVar(&f.noSync, "unsafe-nosync", false, "do not fsync commits (benchmarks only: loses acknowledged data on a crash)")
+	fs.IntVar(&f.retentionDays, "retention-days", 0, "set the retention period of the sites to `N` days (0: keep each site's setting, "+strconv.Itoa(store.DefaultRetentionDays)+" days if it has none)")
+	fs.DurationVar(&f.compactWithin, "compact-within", defaultCompactWithin, "remove erased data from the database file within this `duration` of an erasure")
+	fs.DurationVar(&f.sweepInterval, "sweep-interval", defaultSweepInterval, "how often to look for conversations past their site's retention period")
+}
+
+// check validates the flag values.
+func (f *serveFlags) check() error {
+	if f.retentionDays < 0 || f.retentionDays > store.MaxRetentionDays {
+		return fmt.Errorf("invalid -retention-days %d: want 0 … %d", f.retentionDays, store.MaxRetentionDays)
+	}
+	if f.compactWithin <= 0 {
+		return fmt.Errorf("invalid -compact-within %v: want a positive duration", f.compactWithin)
+	}
+	if f.sweepInterval <= 0 {
+		return fmt.Errorf("invalid -sweep-interval %v: want a positive duration", f.sweepInterval)
+	}
+	return nil
 }
 
 func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
@@ -144,6 +174,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
+	if err := f.check(); err != nil {
+		return err
+	}
 	pub, err := f.public()
 	if err != nil {
 		return err
@@ -153,7 +186,50 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
-	return serve(ctx, st, relayConfig{addr: f.addr, public: pub}, stdout, newLogger(stderr))
+	logger := newLogger(stderr)
+	if f.retentionDays > 0 {
+		sites, err := st.Sites()
+		if err != nil {
+			return fmt.Errorf("read sites: %w", err)
+		}
+		list := make([]ids.SiteID, len(sites))
+		for i, s := range sites {
+			list[i] = s.ID
+		}
+		if err := setRetention(ctx, st, f.retentionDays, list...); err != nil {
+			return err
+		}
+		logger.Info("retention period set", "days", f.retentionDays, "sites", len(list))
+	}
+	return serve(ctx, st, relayConfig{addr: f.addr, public: pub, sweep: f.sweepConfig()}, stdout, logger)
+}
+
+func (f *serveFlags) sweepConfig() sweepConfig {
+	return sweepConfig{interval: f.sweepInterval, compactWithin: f.compactWithin}
+}
+
+// setRetention sets the retention period of the given sites to days, where it
+// differs.
+func setRetention(ctx context.Context, st *store.Store, days int, sites ...ids.SiteID) error {
+	for _, id := range sites {
+		s, err := st.Site(id)
+		if err != nil {
+			return fmt.Errorf("read site: %w", err)
+		}
+		if s.RetentionDays == days {
+			continue
+		}
+		s.RetentionDays = days
+		if err := st.PutSite(ctx, s); err != nil {
+			return fmt.Errorf("set retention period: %w", err)
+		}
+	}
+	return nil
+}
+
+// sweepConfig configures the sweeper (retention and compaction).
+type sweepConfig struct {
+	interval, compactWithin time.Duration
 }
 
 // relayConfig is what serve needs beyond the store.
@@ -167,6 +243,7 @@ type relayConfig struct {
 	ready func(addr string)
 	// extra servers (the demo host page) run beside the relay and stop with it.
 	extra []*http.Server
+	sweep sweepConfig
 }
 
 // serve runs the relay until ctx ends.
@@ -203,6 +280,18 @@ func serve(ctx context.Context, st *store.Store, cfg relayConfig, stdout io.Writ
 		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	errc := make(chan error, 1+len(cfg.extra))
+	sw := &sweeper.Sweeper{Store: sweepStore{st, sessions.Hub.Erased}, Interval: cfg.sweep.interval,
+		CompactWithin: cfg.sweep.compactWithin, Log: logger}
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		sw.Run(baseCtx)
+	}()
+	// The sweeper ends before the store is closed.
+	defer func() {
+		cancel()
+		<-sweepDone
+	}()
 	go func() { errc <- srv.Serve(ln) }()
 	for _, x := range cfg.extra {
 		go func() { errc <- x.ListenAndServe() }()
@@ -229,6 +318,22 @@ func serve(ctx context.Context, st *store.Store, cfg relayConfig, stdout io.Writ
 		x.Shutdown(shutCtx)
 	}
 	return nil
+}
+
+// sweepStore is the store as the sweeper sees it: each conversation it erases
+// for retention is also erased from the connected clients (Erased pushes), as
+// after an erase request.
+type sweepStore struct {
+	*store.Store
+	erased func(ids.SiteID, ids.ConvID) // hub.Hub.Erased
+}
+
+func (s sweepStore) EraseExpired(ctx context.Context, site ids.SiteID, conv ids.ConvID, lastActivityBefore time.Time) (bool, error) {
+	ok, err := s.Store.EraseExpired(ctx, site, conv, lastActivityBefore)
+	if ok {
+		s.erased(site, conv)
+	}
+	return ok, err
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) error {

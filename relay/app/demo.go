@@ -67,6 +67,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
+	if err := f.check(); err != nil {
+		return err
+	}
 	// The flow is checked before anything is opened or written.
 	flowName, compiled, err := demoFlow(*flowFile, stderr)
 	if err != nil {
@@ -98,6 +101,15 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("prepare demo site: %w", err)
 	}
 	site, _ := ids.ParseSiteID(state.Site)
+	if f.retentionDays > 0 {
+		if err := setRetention(ctx, st, f.retentionDays, site); err != nil {
+			return err
+		}
+	}
+	rec, err := st.Site(site)
+	if err != nil {
+		return fmt.Errorf("read demo site: %w", err)
+	}
 	revision, err := st.PutFlow(ctx, site, compiled)
 	if err != nil {
 		return fmt.Errorf("store demo flow: %w", err)
@@ -118,6 +130,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		demoKey:  []byte(state.AgentKey),
 		demoKey2: []byte(state.Agent2Key),
 		extra:    []*http.Server{host},
+		sweep:    f.sweepConfig(),
 		ready: func(string) {
 			fmt.Fprintf(stdout, "demo page: %s/\n", hostOrigin)
 			fmt.Fprintf(stdout, "agent page: %s/agent\n", relayOrigin)
@@ -125,6 +138,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				relayOrigin, demoAgentName, relayOrigin, demoAgent2Name)
 			fmt.Fprintf(stdout, "agent passphrase: %s\n", state.Passphrase)
 			fmt.Fprintf(stdout, "flow: %s (revision %d)\n", flowName, revision)
+			fmt.Fprintf(stdout, "rights page: %s/rights?site=%s&owner=%s\n", relayOrigin, site, fp)
+			fmt.Fprintf(stdout, "retention: %d days\n", int(rec.Retention()/(24*time.Hour)))
 			fmt.Fprintf(stdout, "site: %s\nowner key fingerprint: %s\n", site, fp)
 		},
 	}

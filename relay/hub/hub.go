@@ -10,15 +10,29 @@ import (
 	"sync"
 
 	"siegel/shared/ids"
+	"siegel/shared/protocol"
 )
 
 // queueSize is the number of frames a client may lag behind before it is dropped.
 const queueSize = 1024
 
+// maxGone is the number of erased conversations a Hub remembers, so that a
+// push racing with an erasure (an envelope committed just before it) is dropped.
+const maxGone = 1024
+
 // Hub is the registry of connected clients. The zero value is not usable; use New.
 type Hub struct {
 	mu    sync.Mutex
 	sites map[ids.SiteID]*siteSubs
+	// gone holds the most recently erased conversations (oldest first in
+	// goneOrder, at most maxGone); publishing for them does nothing.
+	gone      map[siteConv]struct{}
+	goneOrder []siteConv
+}
+
+type siteConv struct {
+	site ids.SiteID
+	conv ids.ConvID
 }
 
 type siteSubs struct {
@@ -28,7 +42,7 @@ type siteSubs struct {
 
 // New returns an empty hub.
 func New() *Hub {
-	return &Hub{sites: make(map[ids.SiteID]*siteSubs)}
+	return &Hub{sites: make(map[ids.SiteID]*siteSubs), gone: make(map[siteConv]struct{})}
 }
 
 func (h *Hub) subs(site ids.SiteID) *siteSubs {
@@ -46,9 +60,14 @@ func (h *Hub) addAgent(site ids.SiteID, c *client) {
 	h.subs(site).agents[c] = struct{}{}
 }
 
-func (h *Hub) addVisitor(site ids.SiteID, conv ids.ConvID, c *client) {
+// addVisitor subscribes c to conv; it reports false (and subscribes nothing)
+// when conv was erased.
+func (h *Hub) addVisitor(site ids.SiteID, conv ids.ConvID, c *client) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if _, ok := h.gone[siteConv{site, conv}]; ok {
+		return false
+	}
 	s := h.subs(site)
 	m := s.visitors[conv]
 	if m == nil {
@@ -56,6 +75,7 @@ func (h *Hub) addVisitor(site ids.SiteID, conv ids.ConvID, c *client) {
 		s.visitors[conv] = m
 	}
 	m[c] = struct{}{}
+	return true
 }
 
 func (h *Hub) remove(site ids.SiteID, conv ids.ConvID, c *client) {
@@ -83,7 +103,7 @@ func (h *Hub) publish(site ids.SiteID, conv ids.ConvID, pos uint64, frame []byte
 	h.mu.Lock()
 	s := h.sites[site]
 	var targets []*client
-	if s != nil {
+	if _, gone := h.gone[siteConv{site, conv}]; s != nil && !gone {
 		targets = make([]*client, 0, len(s.agents)+len(s.visitors[conv]))
 		for c := range s.agents {
 			targets = append(targets, c)
@@ -98,13 +118,13 @@ func (h *Hub) publish(site ids.SiteID, conv ids.ConvID, pos uint64, frame []byte
 	}
 }
 
-// publishAgents queues frame (a push that belongs to no position, such as
-// ConsentReceipts) for the site's agents only.
-func (h *Hub) publishAgents(site ids.SiteID, frame []byte) {
+// publishAgents queues frame (a push of conversation conv that belongs to no
+// position, such as ConsentReceipts) for the site's agents only.
+func (h *Hub) publishAgents(site ids.SiteID, conv ids.ConvID, frame []byte) {
 	h.mu.Lock()
 	s := h.sites[site]
 	var targets []*client
-	if s != nil {
+	if _, gone := h.gone[siteConv{site, conv}]; s != nil && !gone {
 		targets = make([]*client, 0, len(s.agents))
 		for c := range s.agents {
 			targets = append(targets, c)
@@ -112,7 +132,49 @@ func (h *Hub) publishAgents(site ids.SiteID, frame []byte) {
 	}
 	h.mu.Unlock()
 	for _, c := range targets {
-		c.push(ids.ConvID{}, 0, frame)
+		c.push(conv, 0, frame)
+	}
+}
+
+// Erased tells the connected clients that conv was erased other than by a
+// signed request (by the retention sweeper): it pushes Erased to the site's
+// agents and the conversation's visitors and drops the visitors'
+// subscriptions, exactly as after an erase request.
+func (h *Hub) Erased(site ids.SiteID, conv ids.ConvID) {
+	h.erase(site, conv, protocol.Encode(0, &protocol.Erased{Conv: conv}))
+}
+
+// erase queues frame (an Erased push) for the site's agents and the
+// conversation's visitors, then drops the conversation's visitor
+// subscriptions. Nothing of conv is pushed after it: the hub and each of
+// those clients remember conv as erased.
+func (h *Hub) erase(site ids.SiteID, conv ids.ConvID, frame []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	key := siteConv{site, conv}
+	if _, ok := h.gone[key]; !ok {
+		if len(h.goneOrder) >= maxGone {
+			delete(h.gone, h.goneOrder[0])
+			h.goneOrder = append(h.goneOrder[:0], h.goneOrder[1:]...)
+		}
+		h.gone[key] = struct{}{}
+		h.goneOrder = append(h.goneOrder, key)
+	}
+	s := h.sites[site]
+	if s == nil {
+		return
+	}
+	// Each client remembers conv as erased, so that a publish that collected
+	// its targets before this cannot reach them after their Erased frame.
+	for c := range s.agents {
+		c.erase(conv, frame)
+	}
+	for c := range s.visitors[conv] {
+		c.erase(conv, frame)
+	}
+	delete(s.visitors, conv)
+	if len(s.agents) == 0 && len(s.visitors) == 0 {
+		delete(h.sites, site)
 	}
 }
 
@@ -139,15 +201,17 @@ type client struct {
 	kick   func() // closes the connection; safe to call more than once
 
 	mu        sync.Mutex
-	replaying int                   // > 0 while history is being replayed
-	held      []heldFrame           // pushes held back during a replay
-	replayed  map[ids.ConvID]uint64 // last position replayed per conversation
+	replaying int                     // > 0 while history is being replayed
+	held      []heldFrame             // pushes held back during a replay
+	replayed  map[ids.ConvID]uint64   // last position replayed per conversation
+	gone      map[ids.ConvID]struct{} // erased conversations: no more pushes
 }
 
 type heldFrame struct {
 	conv  ids.ConvID
 	pos   uint64
 	frame []byte
+	final bool // the Erased frame of conv
 }
 
 func newClient(kick func()) *client {
@@ -181,17 +245,44 @@ func (c *client) take() [][]byte {
 }
 
 // push queues a pushed frame, holding it back while a replay is running so that
-// the client sees every position once and in order.
+// the client sees every position once and in order. Pushes for an erased
+// conversation are dropped.
 func (c *client) push(conv ids.ConvID, pos uint64, frame []byte) {
 	c.mu.Lock()
-	if c.replaying > 0 {
-		c.held = append(c.held, heldFrame{conv, pos, frame})
-		c.mu.Unlock()
+	defer c.mu.Unlock()
+	if _, gone := c.gone[conv]; gone {
 		return
 	}
-	last, ok := c.replayed[conv]
-	c.mu.Unlock()
-	if ok && pos != 0 && pos <= last {
+	if c.replaying > 0 {
+		c.held = append(c.held, heldFrame{conv: conv, pos: pos, frame: frame})
+		return
+	}
+	if last, ok := c.replayed[conv]; ok && pos != 0 && pos <= last {
+		return
+	}
+	c.send(frame)
+}
+
+// erase queues frame (Erased) as the last push of conv: held pushes of conv
+// are dropped, and so are later ones.
+func (c *client) erase(conv ids.ConvID, frame []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, gone := c.gone[conv]; gone {
+		return
+	}
+	if c.gone == nil {
+		c.gone = map[ids.ConvID]struct{}{}
+	}
+	c.gone[conv] = struct{}{}
+	if c.replaying > 0 {
+		kept := c.held[:0]
+		for _, f := range c.held {
+			if f.conv != conv {
+				kept = append(kept, f)
+			}
+		}
+		c.held = append(kept, heldFrame{conv: conv, frame: frame, final: true})
 		return
 	}
 	c.send(frame)
@@ -221,6 +312,10 @@ func (c *client) endReplay(conv ids.ConvID, last uint64) {
 	held := c.held
 	c.held = nil
 	for _, f := range held {
+		if f.final {
+			c.send(f.frame)
+			continue
+		}
 		if f.pos != 0 && f.pos <= c.replayed[f.conv] {
 			continue
 		}

@@ -27,6 +27,12 @@ type Store interface {
 	MarkDelivered(ctx context.Context, site ids.SiteID, conv ids.ConvID, pos uint64) (bool, error)
 	AddConsentReceipt(ctx context.Context, site ids.SiteID, conv ids.ConvID, r store.ConsentReceipt) ([]store.ConsentReceipt, error)
 	ConsentReceipts(site ids.SiteID, conv ids.ConvID) ([]store.ConsentReceipt, error)
+	// Erase and Correct carry out signed requests (docs/PROTOCOL.md §6.5); each
+	// checks and stores the signer's counter in the same transaction as the action.
+	Erase(ctx context.Context, site ids.SiteID, conv ids.ConvID, reason store.EraseReason, auth *store.Authorization) error
+	Correct(ctx context.Context, site ids.SiteID, conv ids.ConvID, originalPos uint64, sender ids.Key, seq uint64, raw []byte, auth store.Authorization) (store.Appended, error)
+	// Tombstoned reports whether the conversation was erased.
+	Tombstoned(site ids.SiteID, conv ids.ConvID) (bool, error)
 }
 
 // Conn is one client connection carrying binary messages.
@@ -220,6 +226,8 @@ func (ss *session) handle(ctx context.Context, b []byte) bool {
 		ss.delivered(ctx, req, f)
 	case *protocol.Consent:
 		ss.consent(ctx, req, f)
+	case *protocol.Request:
+		ss.request(ctx, req, f)
 	default:
 		ss.fail(req, protocol.CodeMalformed, "not a client frame")
 	}
@@ -278,6 +286,9 @@ func (ss *session) hello(ctx context.Context, req uint32, h *protocol.Hello) boo
 			case errors.Is(err, store.ErrKeyMismatch):
 				ss.fail(req, protocol.CodeForbidden, "conversation belongs to another key")
 				return false
+			case errors.Is(err, store.ErrGone):
+				ss.fail(req, protocol.CodeGone, "conversation was erased")
+				return false
 			}
 			return ss.internal(req, "ensure conversation", err)
 		}
@@ -285,11 +296,16 @@ func (ss *session) hello(ctx context.Context, req uint32, h *protocol.Hello) boo
 		if err != nil {
 			return ss.internal(req, "read last seq", err)
 		}
+		ss.cl.beginReplay()
+		if !ss.srv.Hub.addVisitor(ss.site, conv, ss.cl) {
+			// Erased since EnsureConversation read it.
+			ss.cl.endReplay(conv, 0)
+			ss.fail(req, protocol.CodeGone, "conversation was erased")
+			return false
+		}
 		ss.role, ss.key, ss.conv = h.Role, h.SignKey, conv
 		ss.setAuthed()
 		w.Conv, w.AckedSeq, w.DeliveredPos = conv, acked, c.DeliveredPos
-		ss.cl.beginReplay()
-		ss.srv.Hub.addVisitor(ss.site, conv, ss.cl)
 		ss.cl.send(protocol.Encode(req, w))
 		if created {
 			ss.srv.Log.Info("conversation created")
@@ -338,8 +354,12 @@ func (ss *session) replay(req uint32, conv ids.ConvID, since uint64) {
 
 var errKicked = errors.New("client too slow")
 
-func (ss *session) send(ctx context.Context, req uint32, f *protocol.Send) {
-	env, err := envelope.Verify(f.Envelope)
+// checkEnvelope verifies an envelope the client sends (docs/PROTOCOL.md §6.2):
+// it parses, its signature verifies, its site is the connection's, its sender
+// is the connection's key and, for a visitor, it belongs to the visitor's own
+// conversation. On failure it sends the error and returns nil.
+func (ss *session) checkEnvelope(req uint32, raw []byte) *envelope.Envelope {
+	env, err := envelope.Verify(raw)
 	if err != nil {
 		switch {
 		case errors.Is(err, envelope.ErrUnsupportedVersion):
@@ -349,29 +369,39 @@ func (ss *session) send(ctx context.Context, req uint32, f *protocol.Send) {
 		default:
 			ss.fail(req, protocol.CodeMalformed, "malformed envelope")
 		}
-		return
+		return nil
 	}
 	if env.Site != ss.site {
 		ss.fail(req, protocol.CodeForbidden, "envelope for another site")
-		return
+		return nil
 	}
 	if env.SenderSign != ss.key {
 		ss.fail(req, protocol.CodeForbidden, "envelope signed by another key")
-		return
+		return nil
 	}
 	if ss.role == protocol.RoleVisitor && env.Conv != ss.conv {
 		ss.fail(req, protocol.CodeForbidden, "envelope for another conversation")
+		return nil
+	}
+	return env
+}
+
+func (ss *session) send(ctx context.Context, req uint32, f *protocol.Send) {
+	env := ss.checkEnvelope(req, f.Envelope)
+	if env == nil {
 		return
 	}
 	res, err := ss.srv.Store.Append(ctx, ss.site, env.Conv, env.SenderSign, env.Seq, f.Envelope)
 	if err != nil {
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			ss.fail(req, protocol.CodeNotFound, "no such conversation")
+			ss.notFound(req, env.Conv, "no such conversation")
 		case errors.Is(err, store.ErrSequence):
 			ss.fail(req, protocol.CodeSequence, "unexpected sequence number")
 		case errors.Is(err, store.ErrLimit):
 			ss.fail(req, protocol.CodeLimit, "conversation is full")
+		case errors.Is(err, store.ErrGone):
+			ss.fail(req, protocol.CodeGone, "conversation was erased")
 		default:
 			ss.internal(req, "append", err)
 		}
@@ -412,7 +442,7 @@ func (ss *session) fetch(req uint32, f *protocol.Fetch) {
 	}
 	if _, err := ss.srv.Store.Conversation(ss.site, f.Conv); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			ss.fail(req, protocol.CodeNotFound, "no such conversation")
+			ss.notFound(req, f.Conv, "no such conversation")
 			return
 		}
 		ss.internal(req, "read conversation", err)
@@ -440,7 +470,9 @@ func (ss *session) consent(ctx context.Context, req uint32, f *protocol.Consent)
 		case errors.Is(err, store.ErrLimit):
 			ss.fail(req, protocol.CodeLimit, "too many consent receipts")
 		case errors.Is(err, store.ErrNotFound):
-			ss.fail(req, protocol.CodeNotFound, "no such conversation")
+			ss.notFound(req, f.Conv, "no such conversation")
+		case errors.Is(err, store.ErrGone):
+			ss.fail(req, protocol.CodeGone, "conversation was erased")
 		case errors.Is(err, store.ErrInvalid):
 			ss.fail(req, protocol.CodeMalformed, "invalid consent decision")
 		default:
@@ -450,7 +482,7 @@ func (ss *session) consent(ctx context.Context, req uint32, f *protocol.Consent)
 	}
 	out := receiptsFrame(f.Conv, list)
 	ss.cl.send(protocol.Encode(req, out))
-	ss.srv.Hub.publishAgents(ss.site, protocol.Encode(0, out))
+	ss.srv.Hub.publishAgents(ss.site, f.Conv, protocol.Encode(0, out))
 }
 
 // sendReceipts sends the conversation's consent receipts, if it has any.
@@ -480,7 +512,7 @@ func (ss *session) delivered(ctx context.Context, req uint32, f *protocol.Delive
 	c, err := ss.srv.Store.Conversation(ss.site, f.Conv)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			ss.fail(req, protocol.CodeNotFound, "no such conversation")
+			ss.notFound(req, f.Conv, "no such conversation")
 			return
 		}
 		ss.internal(req, "read conversation", err)
@@ -497,6 +529,20 @@ func (ss *session) delivered(ctx context.Context, req uint32, f *protocol.Delive
 	}
 	if changed {
 		ss.srv.Hub.publish(ss.site, f.Conv, 0, protocol.Encode(0, &protocol.Receipt{Conv: f.Conv, Pos: f.Pos}))
+	}
+}
+
+// notFound answers a request for a conversation the store does not have:
+// gone if it was erased, else not found.
+func (ss *session) notFound(req uint32, conv ids.ConvID, reason string) {
+	gone, err := ss.srv.Store.Tombstoned(ss.site, conv)
+	switch {
+	case err != nil:
+		ss.internal(req, "read tombstone", err)
+	case gone:
+		ss.fail(req, protocol.CodeGone, "conversation was erased")
+	default:
+		ss.fail(req, protocol.CodeNotFound, reason)
 	}
 }
 

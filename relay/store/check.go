@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"io"
+	"os"
 	"strconv"
 
 	bolt "go.etcd.io/bbolt"
@@ -33,12 +34,14 @@ func (c *checker) full() bool { return len(c.problems) >= maxProblems }
 
 // Check verifies the file (bbolt's page-level check) and the invariants of the layout
 // in one read transaction: every record decodes; the schema version is current; every
-// roster, flow, conversation and counter belongs to a known site; each conversation holds
-// only its meta record, envelopes, senders and (optionally) consent receipts, exactly
-// the envelope positions 1 … last pos, delivered pos ≤ last pos, and every
-// sender's last pos points at an envelope; the per-site counters equal the number of
-// conversations and envelopes. It returns nil or the problems found (at most 20),
-// joined; each matches ErrCorrupt unless bbolt reported it.
+// roster, flow, conversation, counter, request counter and audit entry belongs to a
+// known site; each conversation holds only its meta record, envelopes, senders and
+// (optionally) consent receipts and replaced positions, the envelope and replaced
+// positions together are exactly 1 … last pos, delivered pos ≤ last pos, and every
+// sender's last pos is within them; the per-site counters equal the number of
+// conversations and envelopes; no conversation has a tombstone. It returns nil or the
+// problems found (at most 20), joined; each matches ErrCorrupt unless bbolt reported
+// it.
 func (s *Store) Check() error {
 	var c checker
 	err := s.view(func(tx *bolt.Tx) error {
@@ -48,7 +51,7 @@ func (s *Store) Check() error {
 		if c.full() {
 			return nil
 		}
-		checkLayout(tx, &c)
+		checkLayout(tx, &c, s.tombstone)
 		return nil
 	})
 	if err != nil {
@@ -57,10 +60,11 @@ func (s *Store) Check() error {
 	return errors.Join(c.problems...)
 }
 
-func checkLayout(tx *bolt.Tx, c *checker) {
+func checkLayout(tx *bolt.Tx, c *checker, tombstone func(ids.SiteID, ids.ConvID) []byte) {
 	known := map[string]bool{string(bucketMeta): true, string(bucketSites): true,
 		string(bucketRosters): true, string(bucketConvs): true, string(bucketCounters): true,
-		string(bucketFlows): true}
+		string(bucketFlows): true, string(bucketRequests): true, string(bucketTombs): true,
+		string(bucketAudit): true}
 	tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
 		if !known[string(name)] {
 			c.fail("top level", "unknown bucket "+strconv.Quote(string(name)))
@@ -83,7 +87,10 @@ func checkLayout(tx *bolt.Tx, c *checker) {
 	} else if v != SchemaVersion {
 		c.fail("meta", "schema version "+strconv.FormatUint(uint64(v), 10)+" is not current")
 	}
-	if n := countKeys(meta); n != 1 {
+	if _, err := decodeTombKey(meta.Get(keyTombKey)); err != nil {
+		c.add("meta", err)
+	}
+	if n := countKeys(meta); n != 2 {
 		c.fail("meta", "unexpected keys")
 	}
 
@@ -126,6 +133,33 @@ func checkLayout(tx *bolt.Tx, c *checker) {
 		return nil
 	})
 
+	// request counters and audit entries, per site
+	perSite(tx, bucketRequests, sites, c, func(where string, k, v []byte) {
+		if len(k) != 32 || v == nil {
+			c.fail(where, "bad key")
+		} else if _, err := decodeCounter(v, "request counter"); err != nil {
+			c.add(where, err)
+		}
+	})
+	perSite(tx, bucketAudit, sites, c, func(where string, k, v []byte) {
+		if _, err := decodePosKey(k); err != nil || v == nil {
+			c.fail(where, "bad key")
+		} else if _, _, err := decodeAudit(v); err != nil {
+			c.add(where, err)
+		}
+	})
+
+	// tombstones
+	tombs := tx.Bucket(bucketTombs)
+	tombs.ForEach(func(k, v []byte) error {
+		if len(k) != 32 || v == nil {
+			c.fail("tombstones", "bad key")
+		} else if err := decodeTomb(v); err != nil {
+			c.add("tombstones", err)
+		}
+		return nil
+	})
+
 	// conversations
 	seen := map[string]counters{}
 	convs := tx.Bucket(bucketConvs)
@@ -140,6 +174,12 @@ func checkLayout(tx *bolt.Tx, c *checker) {
 			c.fail(where, "site unknown")
 		}
 		seen[string(k)] = checkSite(sb, where, c)
+		sb.ForEach(func(ck, _ []byte) error {
+			if len(ck) == 16 && tombs.Get(tombstone(ids.SiteID(k), ids.ConvID(ck))) != nil {
+				c.fail(where+", conversation "+hexKey(ck), "erased but present")
+			}
+			return nil
+		})
 		return nil
 	})
 
@@ -200,30 +240,63 @@ func checkConversation(cb *bolt.Bucket, where string, c *checker) uint64 {
 			c.add(where, err)
 		}
 	}
+	replaced := cb.Bucket(bucketReplaced)
+	if replaced != nil {
+		keys++
+	}
 	if envs == nil || senders == nil || countKeys(cb) != keys {
 		c.fail(where, "unexpected layout")
 		return 0
 	}
-	var count, prev uint64
+	// Positions 1 … last pos: each either an envelope or a replaced position.
+	gone := map[uint64]bool{}
+	if replaced != nil {
+		replaced.ForEach(func(k, v []byte) error {
+			pos, err := decodePosKey(k)
+			if err != nil || v == nil {
+				c.fail(where, "bad replaced key")
+				return nil
+			}
+			by, err := decodeCounter(v, "replaced position")
+			if err != nil {
+				c.add(where, err)
+				return nil
+			}
+			if by <= pos || by > m.LastPos {
+				c.fail(where, "position "+strconv.FormatUint(pos, 10)+" replaced by a position out of range")
+			}
+			gone[pos] = true
+			return nil
+		})
+	}
+	var count uint64
+	next := uint64(1) // the next position expected in envs
+	skip := func() {
+		for gone[next] {
+			next++
+		}
+	}
 	envs.ForEach(func(k, v []byte) error {
 		pos, err := decodePosKey(k)
 		if err != nil || v == nil {
 			c.fail(where, "bad envelope key")
 			return nil
 		}
-		if pos != prev+1 {
+		skip()
+		if pos != next {
 			c.fail(where, "envelope positions not contiguous at "+strconv.FormatUint(pos, 10))
 		}
-		prev = pos
+		next = pos + 1
 		count++
 		if _, _, err := decodeEnvelope(v); err != nil {
 			c.add(where+", pos "+strconv.FormatUint(pos, 10), err)
 		}
 		return nil
 	})
-	if prev != m.LastPos {
+	skip()
+	if next-1 != m.LastPos {
 		c.fail(where, "last pos "+strconv.FormatUint(m.LastPos, 10)+
-			" but highest envelope "+strconv.FormatUint(prev, 10))
+			" but positions end at "+strconv.FormatUint(next-1, 10))
 	}
 	senders.ForEach(func(k, v []byte) error {
 		if len(k) != 32 || v == nil {
@@ -241,6 +314,28 @@ func checkConversation(cb *bolt.Bucket, where string, c *checker) uint64 {
 		return nil
 	})
 	return count
+}
+
+// perSite checks a top-level bucket of per-site nested buckets: each key a known
+// site, each entry checked by fn.
+func perSite(tx *bolt.Tx, name []byte, sites *bolt.Bucket, c *checker, fn func(where string, k, v []byte)) {
+	top := tx.Bucket(name)
+	top.ForEach(func(k, v []byte) error {
+		where := string(name) + " of site " + hexKey(k)
+		sb := top.Bucket(k)
+		if len(k) != 16 || v != nil || sb == nil {
+			c.fail(where, "bad key")
+			return nil
+		}
+		if sites.Get(k) == nil {
+			c.fail(where, "site unknown")
+		}
+		sb.ForEach(func(k, v []byte) error {
+			fn(where, k, v)
+			return nil
+		})
+		return nil
+	})
 }
 
 func countKeys(b *bolt.Bucket) int {
@@ -267,12 +362,36 @@ func hexKey(k []byte) string {
 	return string(b)
 }
 
-// Backup writes a consistent copy of the whole database to w while the store stays
-// in use (one read transaction) and returns the number of bytes written. The copy is
-// a database file that Open accepts.
+// Backup writes a consistent copy of the database to w while the store stays in
+// use and returns the number of bytes written. The copy is a database file that
+// Open accepts. It is compacted: the live data of one read transaction is copied
+// into a temporary file next to the database (removed afterwards, and by Open if a
+// crash left it), which is then written to w; so a backup holds no bytes of data
+// deleted before it began. Backups run one at a time.
 func (s *Store) Backup(w io.Writer) (int64, error) {
+	s.backupMu.Lock()
+	defer s.backupMu.Unlock()
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	tmp := backupPath(s.path)
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return 0, ids.Wrap("backup: remove old file", err)
+	}
+	dst, err := bolt.Open(tmp, 0o600, boltOptions(true))
+	if err != nil {
+		return 0, ids.Wrap("backup: create file", err)
+	}
+	defer os.Remove(tmp)
+	defer dst.Close()
+	err = s.view(func(tx *bolt.Tx) error {
+		return copyTx(tx, dst, false, func() error { return nil })
+	})
+	if err != nil {
+		return 0, ids.Wrap("backup: copy", err)
+	}
 	var n int64
-	err := s.view(func(tx *bolt.Tx) error {
+	err = dst.View(func(tx *bolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err

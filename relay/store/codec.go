@@ -18,7 +18,7 @@ const (
 	MaxOrigins       = 64    // allowed origins per site
 	MaxOrigin        = 256   // bytes per origin
 	MaxPrivacyURL    = 2048  // bytes
-	MaxRetentionDays = 36500 // 0 means: keep until deleted
+	MaxRetentionDays = 36500 // 0 means: DefaultRetentionDays
 )
 
 // Fixed record sizes.
@@ -449,3 +449,67 @@ func decodeFlow(b []byte) (uint32, []byte, error) {
 }
 
 func errRecord(what string) error { return ids.Wrap("decode "+what+" record", ErrCorrupt) }
+
+// ---- erasure records ----
+
+// Fixed sizes of the erasure records.
+const (
+	tombKeySize  = 32
+	auditSize    = 1 + 8 // u8 reason | u64 day
+	requestSize  = 8     // u64 counter
+	replacedSize = 8     // u64 new pos
+)
+
+// decodeTombKey checks the tombstones' HMAC key in meta.
+func decodeTombKey(b []byte) ([32]byte, error) {
+	var k [32]byte
+	if len(b) != tombKeySize || [32]byte(b) == k {
+		return k, errRecord("tombstone key")
+	}
+	return [32]byte(b), nil
+}
+
+// tombValue is the value of every tombstone: u8 1. A tombstone records only that
+// a conversation was erased, not when.
+var tombValue = []byte{1}
+
+func decodeTomb(b []byte) error {
+	if len(b) != 1 || b[0] != 1 {
+		return errRecord("tombstone")
+	}
+	return nil
+}
+
+// encodeAudit: u8 reason (1 … 3) | u64 day (a multiple of 86400).
+func encodeAudit(reason EraseReason, day int64) []byte {
+	b := make([]byte, 0, auditSize)
+	b = append(b, uint8(reason))
+	return binary.BigEndian.AppendUint64(b, uint64(day))
+}
+
+func decodeAudit(b []byte) (EraseReason, int64, error) {
+	if len(b) != auditSize {
+		return 0, 0, errRecord("audit entry")
+	}
+	r := EraseReason(b[0])
+	d := binary.BigEndian.Uint64(b[1:])
+	if !r.valid() || d > math.MaxInt64 || d%86400 != 0 {
+		return 0, 0, errRecord("audit entry")
+	}
+	return r, int64(d), nil
+}
+
+// encodeCounter: u64 request counter (≥ 1). Also the value of a replaced position
+// (u64 new pos ≥ 1).
+func encodeCounter(c uint64) []byte { return binary.BigEndian.AppendUint64(nil, c) }
+
+func decodeCounter(b []byte, what string) (uint64, error) {
+	if len(b) != 8 {
+		return 0, errRecord(what)
+	}
+	c := binary.BigEndian.Uint64(b)
+	if c == 0 {
+		return 0, errRecord(what)
+	}
+	return c, nil
+}

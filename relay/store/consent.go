@@ -77,7 +77,7 @@ func (s *Store) AddConsentReceipt(ctx context.Context, site ids.SiteID, conv ids
 		}
 		out = list
 		return nil
-	})
+	}, func() []unit { return []unit{mkUnit(bucketConvs, site[:], conv[:], keyReceipts)} })
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,8 @@ func lookupConversation(tx *bolt.Tx, site ids.SiteID, conv ids.ConvID) (Conversa
 // EnsureConversation returns the conversation, creating it bound to the visitor key
 // if it does not exist (created = true). An existing conversation bound to another
 // key gives ErrKeyMismatch; an unknown site ErrNotFound; a site at its conversation
-// limit ErrLimit. The store does not check that conv is derived from visitor.
+// limit ErrLimit; an erased conversation (one with a tombstone) ErrGone. The store
+// does not check that conv is derived from visitor.
 func (s *Store) EnsureConversation(ctx context.Context, site ids.SiteID, conv ids.ConvID, visitor ids.Key) (Conversation, bool, error) {
 	if visitor == (ids.Key{}) {
 		return Conversation{}, false, ids.Wrap("zero visitor key", ErrInvalid)
@@ -83,6 +84,17 @@ func (s *Store) EnsureConversation(ctx context.Context, site ids.SiteID, conv id
 	case err == nil:
 		return Conversation{}, false, ErrKeyMismatch
 	case !errors.Is(err, ErrNotFound):
+		return Conversation{}, false, err
+	}
+	// An erased conversation stays erased: refused without the queue (a replayed
+	// hello costs no write transaction), and checked again inside it.
+	tomb := s.tombstone(site, conv)
+	if err := s.view(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketTombs).Get(tomb) != nil {
+			return ErrGone
+		}
+		return nil
+	}); err != nil {
 		return Conversation{}, false, err
 	}
 
@@ -98,6 +110,9 @@ func (s *Store) EnsureConversation(ctx context.Context, site ids.SiteID, conv id
 		}
 		if !errors.Is(err, ErrNotFound) {
 			return err
+		}
+		if tx.Bucket(bucketTombs).Get(tomb) != nil {
+			return ErrGone
 		}
 		if tx.Bucket(bucketSites).Get(site[:]) == nil {
 			return ids.Wrap("conversation of unknown site", ErrNotFound)
@@ -134,6 +149,8 @@ func (s *Store) EnsureConversation(ctx context.Context, site ids.SiteID, conv id
 		}
 		c, created = toConversation(site, conv, m), true
 		return nil
+	}, func() []unit {
+		return []unit{mkUnit(bucketConvs, site[:], conv[:]), mkUnit(bucketCounters, site[:])}
 	})
 	if err != nil {
 		return Conversation{}, false, err
@@ -274,6 +291,13 @@ func (s *Store) Append(ctx context.Context, site ids.SiteID, conv ids.ConvID, se
 		}
 		res = Appended{Pos: m.LastPos, Stored: stored}
 		return nil
+	}, func() []unit {
+		return []unit{
+			mkUnit(bucketConvs, siteKey, conv[:], keyConvMeta),
+			mkUnit(bucketConvs, siteKey, conv[:], bucketEnvs, posKey(res.Pos)),
+			mkUnit(bucketConvs, siteKey, conv[:], bucketSenders, skey),
+			mkUnit(bucketCounters, siteKey),
+		}
 	})
 	if errors.Is(err, errOlderSeq) {
 		return s.findCommitted(site, conv, senderPos, body)
@@ -440,7 +464,7 @@ func (s *Store) MarkDelivered(ctx context.Context, site ids.SiteID, conv ids.Con
 		}
 		changed = true
 		return nil
-	})
+	}, func() []unit { return []unit{mkUnit(bucketConvs, site[:], conv[:], keyConvMeta)} })
 	if err != nil {
 		return false, err
 	}

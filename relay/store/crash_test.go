@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -25,9 +26,10 @@ import (
 // envelope is there with identical bytes (Promise 7).
 
 const (
-	crashEnv      = "SIEGEL_STORE_CRASH_DB" // set: run as the helper on this database
-	crashWorkers  = 24                      // goroutines, each its own sender
-	crashConvs    = 6                       // conversations shared by the workers
+	crashEnv      = "SIEGEL_STORE_CRASH_DB"      // set: run as the helper on this database
+	crashCompact  = "SIEGEL_STORE_CRASH_COMPACT" // set: the helper also erases and compacts
+	crashWorkers  = 24                           // goroutines, each its own sender
+	crashConvs    = 6                            // conversations shared by the workers
 	crashEnvBytes = 1024
 )
 
@@ -81,6 +83,9 @@ func crashHelper(path string) {
 		out.Unlock()
 	}
 	ack("ready\n")
+	if os.Getenv(crashCompact) != "" {
+		go crashCompactor(s, ack)
+	}
 	for w := range crashWorkers {
 		go func() {
 			seq, err := s.LastSeq(crashSite(), crashConv(w), crashSender(w))
@@ -100,6 +105,28 @@ func crashHelper(path string) {
 	}
 	time.Sleep(time.Minute) // killed long before
 	crashFail("not killed")
+}
+
+// crashCompactor erases throwaway conversations and compacts, over and over,
+// announcing each compaction before it starts.
+func crashCompactor(s *Store, say func(string)) {
+	for i := 0; ; i++ {
+		var c ids.ConvID
+		rand.Read(c[:])
+		if _, _, err := s.EnsureConversation(bg, crashSite(), c, crashVisitor(c)); err != nil {
+			crashFail("compactor: " + err.Error())
+		}
+		if _, err := s.Append(bg, crashSite(), c, crashVisitor(c), 1, crashEnvelope(1000+i, 1)); err != nil {
+			crashFail("compactor: " + err.Error())
+		}
+		if err := s.Erase(bg, crashSite(), c, EraseRetention, nil); err != nil {
+			crashFail("compactor: " + err.Error())
+		}
+		say("compacting\n")
+		if _, err := s.Compact(bg); err != nil {
+			crashFail("compact: " + err.Error())
+		}
+	}
 }
 
 func errString(err error) string {
@@ -123,7 +150,7 @@ func TestCrash(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "relay.db")
 	var all []crashAck
 	for round := 1; round <= 3; round++ {
-		acks := runCrashHelper(t, path)
+		acks := runCrashHelper(t, path, false)
 		if len(acks) == 0 {
 			t.Fatalf("round %d: nothing acknowledged", round)
 		}
@@ -133,12 +160,44 @@ func TestCrash(t *testing.T) {
 	}
 }
 
+// TestCrashDuringCompaction kills the helper while it appends, erases and compacts,
+// shortly after a compaction has started: the database opens with either the old
+// or the new file complete, every acknowledged envelope is there, Check passes, and
+// no compaction file is left.
+func TestCrashDuringCompaction(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "relay.db")
+	var all []crashAck
+	for round := 1; round <= 3; round++ {
+		acks := runCrashHelper(t, path, true)
+		if len(acks) == 0 {
+			t.Fatalf("round %d: nothing acknowledged", round)
+		}
+		_, err := os.Stat(compactPath(path))
+		all = append(all, acks...)
+		verifyCrashAcks(t, path, all)
+		if _, err := os.Stat(compactPath(path)); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("compaction file left after reopen: %v", err)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+			t.Fatalf("%d files in the data folder after reopen", len(entries))
+		}
+		t.Logf("round %d: %d envelopes acknowledged before SIGKILL (compaction file present at the kill: %v)",
+			round, len(acks), err == nil)
+	}
+}
+
 // runCrashHelper starts the helper, lets it append for about a second after its first
-// acknowledgement, kills it with SIGKILL and returns what it acknowledged.
-func runCrashHelper(t *testing.T, path string) []crashAck {
+// acknowledgement, kills it with SIGKILL and returns what it acknowledged. With
+// compact, the helper also erases and compacts, and the kill comes a random few
+// milliseconds after a compaction has started.
+func runCrashHelper(t *testing.T, path string, compact bool) []crashAck {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), crashEnv+"="+path)
+	if compact {
+		cmd.Env = append(cmd.Env, crashCompact+"=1")
+	}
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -151,6 +210,7 @@ func runCrashHelper(t *testing.T, path string) []crashAck {
 	var failure string
 	first := make(chan struct{})
 	readDone := make(chan struct{})
+	compacting := make(chan struct{}, 1)
 	go func() {
 		defer close(readDone)
 		sc := bufio.NewScanner(stdout)
@@ -172,6 +232,11 @@ func runCrashHelper(t *testing.T, path string) []crashAck {
 					gotFirst = true
 					close(first)
 				}
+			case line == "compacting":
+				select {
+				case compacting <- struct{}{}:
+				default:
+				}
 			case strings.HasPrefix(line, "fail "):
 				failure = line
 			}
@@ -185,6 +250,20 @@ func runCrashHelper(t *testing.T, path string) []crashAck {
 		time.Sleep(time.Second)
 	case <-time.After(30 * time.Second):
 		t.Error("helper acknowledged nothing within 30 s")
+	}
+	if compact {
+		select {
+		case <-compacting: // drop an old announcement
+		default:
+		}
+		select {
+		case <-compacting:
+			var r [1]byte
+			rand.Read(r[:])
+			time.Sleep(time.Duration(r[0]%40) * time.Millisecond)
+		case <-time.After(30 * time.Second):
+			t.Error("helper started no compaction within 30 s")
+		}
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatalf("kill: %v", err)

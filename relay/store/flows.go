@@ -54,7 +54,7 @@ func (s *Store) PutFlow(ctx context.Context, site ids.SiteID, compiled []byte) (
 		}
 		rev = cur + 1
 		return nil
-	})
+	}, func() []unit { return []unit{mkUnit(bucketFlows, key)} })
 	if err != nil {
 		return 0, err
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/rand"
 	"strconv"
 
 	bolt "go.etcd.io/bbolt"
@@ -16,13 +17,18 @@ var (
 	bucketConvs    = []byte("convs")
 	bucketCounters = []byte("counters")
 	bucketFlows    = []byte("flows")
+	bucketRequests = []byte("requests")
+	bucketTombs    = []byte("tombstones")
+	bucketAudit    = []byte("audit")
 
-	keySchema = []byte("schema") // in meta
+	keySchema  = []byte("schema")  // in meta
+	keyTombKey = []byte("tombkey") // in meta
 
 	// Inside a conversation bucket.
-	keyConvMeta   = []byte("m")
-	bucketEnvs    = []byte("e")
-	bucketSenders = []byte("s")
+	keyConvMeta    = []byte("m")
+	bucketEnvs     = []byte("e")
+	bucketSenders  = []byte("s")
+	bucketReplaced = []byte("r")
 )
 
 // migration moves the database from one schema version to the next. Migrations run in
@@ -35,10 +41,11 @@ type migration func(tx *bolt.Tx) error
 var migrations = []migration{
 	migrate1,
 	migrate2,
+	migrate3,
 }
 
 // SchemaVersion is the schema version this program writes; it equals len(migrations).
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migrate1 creates the initial layout.
 func migrate1(tx *bolt.Tx) error {
@@ -55,6 +62,22 @@ func migrate1(tx *bolt.Tx) error {
 func migrate2(tx *bolt.Tx) error {
 	_, err := tx.CreateBucket(bucketFlows)
 	return err
+}
+
+// migrate3 adds erasure: the request counters, the tombstones, the audit log and
+// the tombstones' HMAC key (32 random bytes, generated once). Conversations may from
+// now on hold "r" (replaced positions), which needs no change to existing ones.
+func migrate3(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketRequests, bucketTombs, bucketAudit} {
+		if _, err := tx.CreateBucket(name); err != nil {
+			return err
+		}
+	}
+	var k [32]byte
+	if _, err := rand.Read(k[:]); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketMeta).Put(keyTombKey, k[:])
 }
 
 // schemaVersion reads the stored schema version: 0 for an empty file.

@@ -15,7 +15,7 @@ type Site struct {
 	Name          string   // UTF-8 without control characters, ≤ MaxSiteName bytes
 	Origins       []string // allowed origins, printable ASCII, no duplicates, order kept
 	Owner         ids.Key  // owner signing key; never changes for a site ID
-	RetentionDays int      // 0 … MaxRetentionDays; 0 means: keep until deleted
+	RetentionDays int      // 0 … MaxRetentionDays; 0 means DefaultRetentionDays (see Retention)
 	PrivacyURL    string   // printable ASCII or empty
 	Created       int64    // unix s, as given by the caller
 }
@@ -28,7 +28,7 @@ func (s *Store) PutSite(ctx context.Context, site Site) error {
 	}
 	site.Origins = slices.Clone(site.Origins)
 	val := encodeSite(&site)
-	key := site.ID[:]
+	key := slices.Clone(site.ID[:])
 	return s.exec(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSites)
 		if old := b.Get(key); old != nil {
@@ -41,7 +41,7 @@ func (s *Store) PutSite(ctx context.Context, site Site) error {
 			}
 		}
 		return put(b, key, val)
-	})
+	}, func() []unit { return []unit{mkUnit(bucketSites, key)} })
 }
 
 // Site returns the site with the given ID, or ErrNotFound.
@@ -105,7 +105,7 @@ func (s *Store) PutRoster(ctx context.Context, site ids.SiteID, version uint64, 
 			}
 		}
 		return put(b, key, val)
-	})
+	}, func() []unit { return []unit{mkUnit(bucketRosters, key)} })
 }
 
 // Roster returns the stored roster of a site and its version, or ErrNotFound.

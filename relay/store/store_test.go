@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"os"
 	"path/filepath"
@@ -525,6 +527,64 @@ func TestCheckFindsProblems(t *testing.T) {
 		"unknown bucket": func(tx *bolt.Tx) error {
 			_, err := tx.CreateBucket([]byte("stray"))
 			return err
+		},
+		"stray key in meta": func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketMeta).Put([]byte("x"), []byte{1})
+		},
+		"live conversation with a tombstone": func(tx *bolt.Tx) error {
+			m := hmac.New(sha256.New, tx.Bucket(bucketMeta).Get(keyTombKey))
+			site, conv := siteID(1), convID(2)
+			m.Write(site[:])
+			m.Write(conv[:])
+			return tx.Bucket(bucketTombs).Put(m.Sum(nil), tombValue)
+		},
+		"bad tombstone": func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketTombs).Put(bytes.Repeat([]byte{1}, 32), []byte{2})
+		},
+		"replaced and stored": func(tx *bolt.Tx) error {
+			r, err := convBucket(tx, siteID(1), convID(3)).CreateBucket(bucketReplaced)
+			if err != nil {
+				return err
+			}
+			return r.Put(posKey(2), encodeCounter(3))
+		},
+		"replaced by an earlier position": func(tx *bolt.Tx) error {
+			cb := convBucket(tx, siteID(1), convID(3))
+			if err := cb.Bucket(bucketEnvs).Delete(posKey(2)); err != nil {
+				return err
+			}
+			r, err := cb.CreateBucket(bucketReplaced)
+			if err != nil {
+				return err
+			}
+			if err := r.Put(posKey(2), encodeCounter(1)); err != nil {
+				return err
+			}
+			id := siteID(1)
+			return tx.Bucket(bucketCounters).Put(id[:], encodeCounters(counters{3, 11}))
+		},
+		"audit of unknown site": func(tx *bolt.Tx) error {
+			b, err := tx.Bucket(bucketAudit).CreateBucket(bytes.Repeat([]byte{9}, 16))
+			if err != nil {
+				return err
+			}
+			return b.Put(posKey(1), encodeAudit(EraseAgent, 86400))
+		},
+		"bad audit entry": func(tx *bolt.Tx) error {
+			id := siteID(1)
+			b, err := tx.Bucket(bucketAudit).CreateBucket(id[:])
+			if err != nil {
+				return err
+			}
+			return b.Put(posKey(1), encodeAudit(EraseAgent, 86401))
+		},
+		"request counter zero": func(tx *bolt.Tx) error {
+			id := siteID(1)
+			b, err := tx.Bucket(bucketRequests).CreateBucket(id[:])
+			if err != nil {
+				return err
+			}
+			return b.Put(bytes.Repeat([]byte{3}, 32), encodeCounter(0))
 		},
 	}
 	for name, fn := range cases {

@@ -67,6 +67,38 @@ func (s *Server) handleFrame(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// handleRights serves the rights page: the widget in its "rights" mode, on the
+// relay's own origin, where a visitor opens their conversation with its code.
+// It is never framed.
+func (s *Server) handleRights(w http.ResponseWriter, r *http.Request) {
+	site, ok := s.siteFromQuery(w, r)
+	if !ok {
+		return
+	}
+	owner, err := ids.ParseFingerprint(r.URL.Query().Get("owner"))
+	if err != nil {
+		plainError(w, http.StatusBadRequest, "invalid or missing owner parameter")
+		return
+	}
+	setPageHeaders(w, pagePolicy{connect: []string{s.wsBase()}})
+	p := views.RightsPage{
+		Site:     site.ID.String(),
+		Owner:    owner.String(),
+		Relay:    s.wsBase(),
+		Privacy:  webURL(site.PrivacyURL),
+		CSS:      s.Assets.URL("widget.css"),
+		WasmExec: s.Assets.URL("wasm_exec.js"),
+		Boot:     s.Assets.URL("frame.js"),
+		Wasm:     s.Assets.URL("widget.wasm"),
+	}
+	if p.WasmExec == "" {
+		p.Wasm = ""
+	}
+	if err := views.Rights(p).Render(r.Context(), w); err != nil {
+		s.Log.Error("render rights page", "err", err)
+	}
+}
+
 // webURL returns u if it is an absolute http or https URL, else "" (a privacy
 // link the widget shows must not be able to run script or leave the web).
 func webURL(u string) string {

@@ -51,6 +51,7 @@ func (s *Server) Routes() http.Handler {
 	mux.HandleFunc("GET /loader.js", s.handleLoader)
 	mux.HandleFunc("GET /static/{file}", s.handleStatic)
 	mux.HandleFunc("GET /frame", s.handleFrame)
+	mux.HandleFunc("GET /rights", s.handleRights)
 	mux.HandleFunc("GET /agent", s.handleAgent)
 	mux.HandleFunc("GET /demo/agent.key", s.handleDemoKey)
 	mux.HandleFunc("GET /demo/agent2.key", s.handleDemoKey2)

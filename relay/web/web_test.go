@@ -267,3 +267,84 @@ func TestWebSocketOriginCheck(t *testing.T) {
 		t.Errorf("unknown site: status %d", res.StatusCode)
 	}
 }
+
+func TestRightsPage(t *testing.T) {
+	e := newTestEnv(t)
+	site, _ := e.st.Site(e.site)
+	site.PrivacyURL = "https://host.example/datenschutz"
+	if err := e.st.PutSite(context.Background(), site); err != nil {
+		t.Fatal(err)
+	}
+	fp := ids.Fingerprint{4, 5}.String()
+	res, body := get(t, e.ts.URL+"/rights?site="+e.site.String()+"&owner="+fp, nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d: %s", res.StatusCode, body)
+	}
+	wsBase := "ws://" + strings.TrimPrefix(e.ts.URL, "http://")
+	csp := res.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none';", "script-src 'self' 'wasm-unsafe-eval';", "style-src 'self';",
+		"connect-src 'self' " + wsBase + ";", "frame-ancestors 'none';", "base-uri 'none'", "form-action 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "host.example") {
+		t.Errorf("the rights page may be framed by the site: %q", csp)
+	}
+	for k, want := range map[string]string{"X-Frame-Options": "DENY", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+		"X-Content-Type-Options": "nosniff", "Content-Type": "text/html; charset=utf-8"} {
+		if got := res.Header.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	for name, want := range map[string]string{"data-site": e.site.String(), "data-owner": fp, "data-relay": wsBase,
+		"data-mode": "rights", "data-flow": "", "data-privacy": site.PrivacyURL} {
+		if got := rootAttr(t, body, name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if !strings.Contains(body, "<title>Meine Daten – Siegel</title>") {
+		t.Errorf("title missing:\n%s", body)
+	}
+	// The same boot as the frame page: wasm_exec, then frame.js with the widget.
+	boot := regexp.MustCompile(`<script src="(/static/wasm_exec\.[0-9a-f]{12}\.js)"></script>\s*<script id="siegel-boot" src="(/static/frame\.[0-9a-f]{12}\.js)" data-wasm="(/static/widget\.[0-9a-f]{12}\.wasm)"></script>`)
+	m := boot.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no boot scripts in:\n%s", body)
+	}
+	for _, u := range m[1:] {
+		if res, _ := get(t, e.ts.URL+u, nil); res.StatusCode != 200 {
+			t.Errorf("%s: status %d", u, res.StatusCode)
+		}
+	}
+	if !strings.Contains(body, `href="/static/widget.`) {
+		t.Errorf("no widget stylesheet:\n%s", body)
+	}
+	// The frame page's boot is the same.
+	_, frame := get(t, e.ts.URL+"/frame?site="+e.site.String()+"&owner="+fp, nil)
+	if f := boot.FindStringSubmatch(frame); f == nil || f[0] != m[0] {
+		t.Errorf("rights page boot %q differs from the frame page's", m[0])
+	}
+}
+
+func TestRightsRefusals(t *testing.T) {
+	ts, site := testServer(t)
+	for _, tc := range []struct {
+		query string
+		code  int
+	}{
+		{"", 400},
+		{"site=abc&owner=" + ids.Fingerprint{}.String(), 400},
+		{"site=" + ids.SiteID{9}.String() + "&owner=" + ids.Fingerprint{}.String(), 404},
+		{"site=" + site.String(), 400},
+		{"site=" + site.String() + "&owner=zz", 400},
+	} {
+		res, body := get(t, ts.URL+"/rights?"+tc.query, nil)
+		if res.StatusCode != tc.code {
+			t.Errorf("%q: status %d, want %d (%s)", tc.query, res.StatusCode, tc.code, body)
+		}
+		if strings.Contains(body, "siegel-root") {
+			t.Errorf("%q: page rendered on a refusal", tc.query)
+		}
+	}
+}

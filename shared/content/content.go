@@ -1,7 +1,8 @@
 // Package content defines the message contents carried inside envelopes
 // (docs/PROTOCOL.md §3.3): text typed by a person, and the entries of the bot's
 // transcript — what the bot said, the visitor's answers, consent decisions and
-// handoff requests. Every type has exactly one encoding; Decode is strict.
+// handoff requests — and the visitor's corrections of earlier answers. Every
+// type has exactly one encoding; Decode is strict.
 //
 // The package is a leaf (no other Siegel imports) so that shared/envelope can
 // check contents when it seals and opens.
@@ -23,6 +24,8 @@ const (
 	TypeAnswer  Type = 0x03 // the visitor's answer to a question or choice of the bot
 	TypeConsent Type = 0x04 // a consent decision
 	TypeHandoff Type = 0x05 // the visitor asks for a person or leaves a message
+	// TypeCorrection: the visitor corrects an earlier answer (§3.3, §6.5).
+	TypeCorrection Type = 0x06
 )
 
 // Limits.
@@ -61,6 +64,13 @@ type Consent struct {
 	TextHash    [32]byte // SHA-256 of the exact consent text shown (UTF-8)
 	Accepted    bool
 	Time        int64 // Unix milliseconds, visitor's clock
+}
+
+// Correction replaces the visitor's answer at position Pos of the conversation
+// by a new answer. The new answer is never a choice (a button cannot be edited).
+type Correction struct {
+	Pos    uint64 // position of the original answer envelope, ≥ 1
+	Answer Answer
 }
 
 // Handoff reasons.
@@ -115,6 +125,29 @@ func EncodeConsent(c Consent) []byte {
 // EncodeHandoff encodes a handoff request: u8 reason | note.
 func EncodeHandoff(h Handoff) []byte {
 	return append([]byte{h.Reason}, h.Note...)
+}
+
+// EncodeCorrection encodes a correction: u64 original pos | Answer encoding.
+func EncodeCorrection(c Correction) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+3+len(c.Answer.Variable)+len(c.Answer.Value)), c.Pos)
+	return append(b, EncodeAnswer(c.Answer)...)
+}
+
+// DecodeCorrection decodes a correction strictly: the position is at least 1
+// and the answer is a valid answer that is not a choice.
+func DecodeCorrection(b []byte) (Correction, error) {
+	if len(b) < 8 {
+		return Correction{}, ErrMalformed
+	}
+	pos := binary.BigEndian.Uint64(b)
+	if pos == 0 {
+		return Correction{}, ErrMalformed
+	}
+	a, err := DecodeAnswer(b[8:])
+	if err != nil || a.Kind == InputChoice {
+		return Correction{}, ErrMalformed
+	}
+	return Correction{Pos: pos, Answer: a}, nil
 }
 
 // DecodeAnswer decodes an answer strictly.
@@ -193,6 +226,8 @@ func Check(t Type, c []byte) error {
 		_, err = DecodeConsent(c)
 	case TypeHandoff:
 		_, err = DecodeHandoff(c)
+	case TypeCorrection:
+		_, err = DecodeCorrection(c)
 	default:
 		err = ErrMalformed
 	}

@@ -29,6 +29,18 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("consent %+v: got %+v, %v", c, got, err)
 		}
 	}
+	for _, c := range []Correction{
+		{Pos: 1, Answer: Answer{Variable: "email", Personal: true, Kind: InputEmail, Value: "b@example.org"}},
+		{Pos: 1<<64 - 1, Answer: Answer{Variable: "n", Kind: InputNumber, Value: "42"}},
+	} {
+		got, err := DecodeCorrection(EncodeCorrection(c))
+		if err != nil || got != c {
+			t.Errorf("correction %+v: got %+v, %v", c, got, err)
+		}
+		if err := Check(TypeCorrection, EncodeCorrection(c)); err != nil {
+			t.Errorf("Check correction: %v", err)
+		}
+	}
 	for _, h := range []Handoff{{Reason: HandoffPerson}, {Reason: HandoffMessage, Note: "Bitte um Rückruf"}} {
 		got, err := DecodeHandoff(EncodeHandoff(h))
 		if err != nil || got != h {
@@ -47,6 +59,8 @@ func TestVectors(t *testing.T) {
 		{EncodeAnswer(Answer{Kind: InputChoice, Value: "Ja"}), "0000004a61"},
 		{EncodeConsent(Consent{FlowVersion: 1, TextHash: [32]byte{0xaa}, Accepted: true, Time: 1}), "00000001aa" + strings.Repeat("00", 31) + "01" + "0000000000000001"},
 		{EncodeHandoff(Handoff{Reason: HandoffPerson}), "01"},
+		{EncodeCorrection(Correction{Pos: 7, Answer: Answer{Variable: "email", Personal: true, Kind: InputEmail, Value: "c@d.de"}}),
+			"0000000000000007" + "010205656d61696c" + "6340642e6465"},
 	} {
 		if hex.EncodeToString(tc.got) != tc.want {
 			t.Errorf("got %x, want %s", tc.got, tc.want)
@@ -82,6 +96,14 @@ func TestRejects(t *testing.T) {
 		"handoff empty":         {TypeHandoff, nil},
 		"handoff reason 3":      {TypeHandoff, []byte{3}},
 		"handoff invalid note":  {TypeHandoff, []byte{1, 0xff}},
+		"correction empty":      {TypeCorrection, nil},
+		"correction short pos":  {TypeCorrection, []byte{0, 0, 0, 0, 0, 0, 1}},
+		"correction no answer":  {TypeCorrection, []byte{0, 0, 0, 0, 0, 0, 0, 1}},
+		"correction pos 0":      {TypeCorrection, append(make([]byte, 8), 0, 1, 1, 'a', 'v')},
+		"correction of choice":  {TypeCorrection, []byte{0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 'J', 'a'}},
+		"correction bad answer": {TypeCorrection, []byte{0, 0, 0, 0, 0, 0, 0, 1, 2, 1, 1, 'a', 'v'}},
+		"correction bad utf8":   {TypeCorrection, []byte{0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 'a', 0xff}},
+		"type 7":                {0x07, []byte{0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 'a', 'v'}},
 	} {
 		if err := Check(tc.t, tc.b); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: got %v, want ErrMalformed", name, err)
@@ -94,6 +116,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(byte(TypeConsent), EncodeConsent(Consent{Accepted: true}))
 	f.Add(byte(TypeHandoff), EncodeHandoff(Handoff{Reason: HandoffMessage, Note: "n"}))
 	f.Add(byte(TypeText), []byte("hallo"))
+	f.Add(byte(TypeCorrection), EncodeCorrection(Correction{Pos: 3, Answer: Answer{Variable: "name", Personal: true, Kind: InputText, Value: "Ada L."}}))
 	f.Fuzz(func(t *testing.T, typ byte, b []byte) {
 		if Check(Type(typ), b) != nil {
 			return
@@ -112,6 +135,11 @@ func FuzzDecode(f *testing.F) {
 		case TypeHandoff:
 			h, _ := DecodeHandoff(b)
 			again = EncodeHandoff(h)
+		case TypeCorrection:
+			c, _ := DecodeCorrection(b)
+			again = EncodeCorrection(c)
+		default:
+			t.Fatalf("Check accepted unknown type %d", typ)
 		}
 		if !bytes.Equal(again, b) {
 			t.Fatalf("not canonical: %x -> %x", b, again)

@@ -49,6 +49,8 @@ const (
 	ContentConsent ContentType = ContentType(content.TypeConsent)
 	// ContentHandoff is a request for a person (content.Handoff).
 	ContentHandoff ContentType = ContentType(content.TypeHandoff)
+	// ContentCorrection corrects an earlier answer of the visitor (content.Correction).
+	ContentCorrection ContentType = ContentType(content.TypeCorrection)
 )
 
 // Error classes (docs/PROTOCOL.md §3.2). Returned errors wrap exactly one of them.

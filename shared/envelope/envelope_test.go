@@ -196,7 +196,8 @@ func TestSealRefuses(t *testing.T) {
 		{"oversize text", ks, p.msg(1, strings.Repeat("a", MaxText+1)), ErrMalformed},
 		{"oversize content", ks, Message{Site: testSite, Conv: p.conv, Seq: 1, Type: ContentText, Content: make([]byte, MaxContent+1)}, ErrMalformed},
 		{"invalid UTF-8", ks, p.msg(1, "Gr\xfc\xdfe"), ErrMalformed},
-		{"unknown type", ks, Message{Site: testSite, Conv: p.conv, Seq: 1, Type: 6, Content: []byte("x")}, ErrMalformed},
+		{"unknown type", ks, Message{Site: testSite, Conv: p.conv, Seq: 1, Type: 7, Content: []byte("x")}, ErrMalformed},
+		{"correction of a choice", ks, Message{Site: testSite, Conv: p.conv, Seq: 1, Type: ContentCorrection, Content: content.EncodeCorrection(content.Correction{Pos: 1, Answer: content.Answer{Kind: content.InputChoice, Value: "Ja"}})}, ErrMalformed},
 		{"answer with a bad flag", ks, Message{Site: testSite, Conv: p.conv, Seq: 1, Type: ContentAnswer, Content: []byte{2, 1, 1, 'x', 'y'}}, ErrMalformed},
 		{"consent too short", ks, Message{Site: testSite, Conv: p.conv, Seq: 1, Type: ContentConsent, Content: make([]byte, 44)}, ErrMalformed},
 		{"handoff reason 0", ks, Message{Site: testSite, Conv: p.conv, Seq: 1, Type: ContentHandoff, Content: []byte{0}}, ErrMalformed},
@@ -701,6 +702,7 @@ func TestTranscriptContentTypes(t *testing.T) {
 		{ContentConsent, content.EncodeConsent(content.Consent{FlowVersion: 3, TextHash: [32]byte{1}, Accepted: true, Time: 1767225600000})},
 		{ContentHandoff, content.EncodeHandoff(content.Handoff{Reason: content.HandoffMessage, Note: "Bitte zurückrufen"})},
 		{ContentHandoff, []byte{1}},
+		{ContentCorrection, content.EncodeCorrection(content.Correction{Pos: 4, Answer: content.Answer{Variable: "email", Personal: true, Kind: content.InputEmail, Value: "c@d.de"}})},
 	}
 	for i, c := range cases {
 		m := Message{Site: testSite, Conv: p.conv, Seq: uint64(i + 1), Type: c.typ, Time: 1767225600000, Content: c.content}

@@ -20,7 +20,7 @@ var (
 // checkContent applies the rules of the content type (docs/PROTOCOL.md §3,
 // §3.3; shared/content).
 func checkContent(t ContentType, c []byte) error {
-	if t < ContentText || t > ContentHandoff {
+	if t < ContentText || t > ContentCorrection {
 		return errType
 	}
 	if content.Check(content.Type(t), c) != nil {

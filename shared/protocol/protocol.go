@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"siegel/shared/ids"
+	"siegel/shared/sha2"
 	"siegel/shared/sig"
 )
 
@@ -44,6 +45,9 @@ const HeaderSize = 6
 // HelloDomain is the domain-separation string of the hello signature.
 const HelloDomain = "siegel/hello/v1"
 
+// RequestDomain is the domain-separation string of the signature of a Request.
+const RequestDomain = "siegel/request/v1"
+
 var (
 	// ErrMalformed is returned for a frame that is not the exact encoding of a frame.
 	ErrMalformed = errors.New("malformed frame")
@@ -71,6 +75,10 @@ const (
 	TypeError           Type = 0x0D
 	TypeConsent         Type = 0x0E
 	TypeConsentReceipts Type = 0x0F
+	TypeRequest         Type = 0x20
+	TypeDone            Type = 0x21
+	TypeErased          Type = 0x22
+	TypeReplaced        Type = 0x23
 )
 
 var typeNames = [...]string{
@@ -89,6 +97,10 @@ var typeNames = [...]string{
 	TypeError:           "error",
 	TypeConsent:         "consent",
 	TypeConsentReceipts: "consent-receipts",
+	TypeRequest:         "request",
+	TypeDone:            "done",
+	TypeErased:          "erased",
+	TypeReplaced:        "replaced",
 }
 
 // String returns the short lower-case name of the frame type.
@@ -125,6 +137,8 @@ const (
 	CodeInternal           ErrorCode = 10
 	CodeState              ErrorCode = 11
 	CodeLimit              ErrorCode = 12
+	CodeReplay             ErrorCode = 13 // a request counter not above the last one (§6.5)
+	CodeGone               ErrorCode = 14 // the conversation was erased (§6.5)
 )
 
 var codeNames = [...]string{
@@ -140,6 +154,8 @@ var codeNames = [...]string{
 	CodeInternal:           "internal",
 	CodeState:              "state",
 	CodeLimit:              "limit",
+	CodeReplay:             "replay",
+	CodeGone:               "gone",
 }
 
 // String returns the short name of the code as in docs/PROTOCOL.md §6.3, or
@@ -270,6 +286,54 @@ type ConsentReceipts struct {
 	Receipts []ConsentReceipt
 }
 
+// Operation is the operation of a signed Request (docs/PROTOCOL.md §6.5).
+type Operation uint8
+
+// Operations.
+const (
+	// OpErase erases a conversation (visitor: its own; agent: any of the site).
+	// The body is empty.
+	OpErase Operation = 1
+	// OpCorrect replaces one of the visitor's answers (visitors only). The body
+	// is the original position (u64, ≥ 1) followed by the correction envelope.
+	OpCorrect Operation = 2
+)
+
+func (o Operation) valid() bool { return o == OpErase || o == OpCorrect }
+
+// Request is a signed request (docs/PROTOCOL.md §6.5). Sig covers
+// RequestSigned(site, challenge nonce, r) and is made by the connection's key;
+// BodyHash is the SHA-256 of Body. Decode checks the structure only: the
+// operation, and the body's shape for it (empty for OpErase; for OpCorrect a
+// position ≥ 1 and a non-empty envelope). The hash and the signature are
+// checked by BodyHashValid and VerifyRequest.
+type Request struct {
+	Op       Operation
+	Conv     ids.ConvID
+	Counter  uint64
+	BodyHash [32]byte
+	Sig      [64]byte
+	Body     []byte
+}
+
+// Done confirms that a Request was carried out.
+type Done struct {
+	Op   Operation
+	Conv ids.ConvID
+}
+
+// Erased tells a client that a conversation was erased: it drops everything it
+// holds of it.
+type Erased struct{ Conv ids.ConvID }
+
+// Replaced tells a client that the envelope at OldPos was replaced by the
+// correction at NewPos: it drops the old one.
+type Replaced struct {
+	Conv   ids.ConvID
+	OldPos uint64
+	NewPos uint64
+}
+
 func (*Challenge) Type() Type       { return TypeChallenge }
 func (*Hello) Type() Type           { return TypeHello }
 func (*Welcome) Type() Type         { return TypeWelcome }
@@ -285,6 +349,10 @@ func (*Receipt) Type() Type         { return TypeReceipt }
 func (*Error) Type() Type           { return TypeError }
 func (*Consent) Type() Type         { return TypeConsent }
 func (*ConsentReceipts) Type() Type { return TypeConsentReceipts }
+func (*Request) Type() Type         { return TypeRequest }
+func (*Done) Type() Type            { return TypeDone }
+func (*Erased) Type() Type          { return TypeErased }
+func (*Replaced) Type() Type        { return TypeReplaced }
 
 // Error makes an Error frame usable as a Go error: "<code name>: <reason>".
 func (e *Error) Error() string {
@@ -338,14 +406,18 @@ const (
 	consentSize   = 16 + 4 + 32 + 1
 	receiptSize   = 4 + 32 + 1 + 8
 	receiptsFixed = 16 + 2
+	requestFixed  = 1 + 16 + 8 + 32 + 64
+	doneSize      = 1 + 16
+	erasedSize    = 16
+	replacedSize  = 16 + 8 + 8
 )
 
 // Encode returns the frame f with request ID reqID (0 in pushes).
 //
 // Encode writes the values as given; a frame that breaks a rule of the
 // specification (an empty envelope or roster, an unsorted conversation list,
-// an unknown role or consent decision) is encoded anyway and then refused by
-// Decode. Only what the format cannot hold is adjusted: a Conversations frame
+// an unknown role, consent decision or operation, a request body of the wrong
+// shape) is encoded anyway and then refused by Decode. Only what the format cannot hold is adjusted: a Conversations frame
 // keeps its first MaxConversations entries, a ConsentReceipts frame its first
 // MaxConsentReceipts, and an Error reason is made printable and cut to
 // MaxReason bytes as by ErrorFrame. Encode panics if f is nil or not one of
@@ -430,6 +502,26 @@ func Encode(reqID uint32, f Frame) []byte {
 			b = binary.BigEndian.AppendUint64(b, rs[i].Time)
 		}
 		return b
+	case *Request:
+		b := header(reqID, TypeRequest, requestFixed+len(v.Body))
+		b = append(b, byte(v.Op))
+		b = append(b, v.Conv[:]...)
+		b = binary.BigEndian.AppendUint64(b, v.Counter)
+		b = append(b, v.BodyHash[:]...)
+		b = append(b, v.Sig[:]...)
+		return append(b, v.Body...)
+	case *Done:
+		b := header(reqID, TypeDone, doneSize)
+		b = append(b, byte(v.Op))
+		return append(b, v.Conv[:]...)
+	case *Erased:
+		b := header(reqID, TypeErased, erasedSize)
+		return append(b, v.Conv[:]...)
+	case *Replaced:
+		b := header(reqID, TypeReplaced, replacedSize)
+		b = append(b, v.Conv[:]...)
+		b = binary.BigEndian.AppendUint64(b, v.OldPos)
+		return binary.BigEndian.AppendUint64(b, v.NewPos)
 	}
 	panic("protocol: Encode of an unknown frame type")
 }
@@ -460,7 +552,7 @@ func appendHelloUnsigned(b []byte, h *Hello) []byte {
 // six header bytes are present and the version is known, reqID is the frame's
 // request ID even if the body is refused, so that the error reply can echo it.
 // Byte slices in the result (Welcome.Roster, Send.Envelope,
-// Deliver.Envelope) alias b.
+// Deliver.Envelope, Request.Body) alias b.
 func Decode(b []byte) (reqID uint32, f Frame, err error) {
 	if len(b) == 0 {
 		return 0, nil, malformed("empty frame")
@@ -591,6 +683,34 @@ func decodeBody(t Type, p []byte) (Frame, error) {
 		return f, nil
 	case TypeConsentReceipts:
 		return decodeConsentReceipts(p)
+	case TypeRequest:
+		return decodeRequest(p)
+	case TypeDone:
+		if len(p) != doneSize {
+			return nil, badLength(t)
+		}
+		f := &Done{Op: Operation(p[0])}
+		if !f.Op.valid() {
+			return nil, malformed("done: unknown operation")
+		}
+		copy(f.Conv[:], p[1:])
+		return f, nil
+	case TypeErased:
+		if len(p) != erasedSize {
+			return nil, badLength(t)
+		}
+		f := &Erased{}
+		copy(f.Conv[:], p)
+		return f, nil
+	case TypeReplaced:
+		if len(p) != replacedSize {
+			return nil, badLength(t)
+		}
+		f := &Replaced{}
+		p = take(f.Conv[:], p)
+		f.OldPos, p = u64(p)
+		f.NewPos, _ = u64(p)
+		return f, nil
 	}
 	return nil, malformed("unknown frame type " + strconv.Itoa(int(t)))
 }
@@ -621,6 +741,37 @@ func decodeConversations(p []byte) (Frame, error) {
 		e.LastPos, p = u64(p)
 		e.Created, p = u64(p)
 		e.DeliveredPos, p = u64(p)
+	}
+	return f, nil
+}
+
+func decodeRequest(p []byte) (Frame, error) {
+	if len(p) < requestFixed {
+		return nil, badLength(TypeRequest)
+	}
+	f := &Request{Op: Operation(p[0])}
+	if !f.Op.valid() {
+		return nil, malformed("request: unknown operation")
+	}
+	p = take(f.Conv[:], p[1:])
+	f.Counter, p = u64(p)
+	p = take(f.BodyHash[:], p)
+	p = take(f.Sig[:], p)
+	switch f.Op {
+	case OpErase:
+		if len(p) != 0 {
+			return nil, malformed("request: erase with a body")
+		}
+	case OpCorrect:
+		if len(p) <= 8 {
+			return nil, malformed("request: correction without an envelope")
+		}
+		if binary.BigEndian.Uint64(p) == 0 {
+			return nil, malformed("request: correction of position 0")
+		}
+	}
+	if len(p) > 0 {
+		f.Body = p
 	}
 	return f, nil
 }
@@ -693,4 +844,59 @@ func SignHello(nonce [32]byte, h *Hello, sign func([]byte) [64]byte) {
 // HelloSigned(nonce, h).
 func VerifyHello(nonce [32]byte, h *Hello) bool {
 	return sig.Verify(h.SignKey, HelloSigned(nonce, h), h.Sig[:])
+}
+
+// Correction splits the body of an OpCorrect request into the original
+// position and the correction envelope. ok is false for another operation or a
+// body that Decode would refuse.
+func (r *Request) Correction() (originalPos uint64, envelope []byte, ok bool) {
+	if r.Op != OpCorrect || len(r.Body) <= 8 {
+		return 0, nil, false
+	}
+	pos := binary.BigEndian.Uint64(r.Body)
+	if pos == 0 {
+		return 0, nil, false
+	}
+	return pos, r.Body[8:], true
+}
+
+// CorrectionBody returns the body of an OpCorrect request: the original
+// position followed by the correction envelope.
+func CorrectionBody(originalPos uint64, envelope []byte) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(envelope)), originalPos)
+	return append(b, envelope...)
+}
+
+// BodyHashValid reports whether r.BodyHash is the SHA-256 of r.Body.
+func (r *Request) BodyHashValid() bool {
+	return sha2.Sum256(r.Body) == r.BodyHash
+}
+
+// RequestSigned returns the bytes the signature of a Request covers
+// (docs/PROTOCOL.md §6.5): the domain "siegel/request/v1", the operation, the
+// site, the conversation, the connection's challenge nonce, the counter and the
+// body hash as given in r.BodyHash.
+func RequestSigned(site ids.SiteID, nonce [32]byte, r *Request) []byte {
+	b := make([]byte, 0, len(RequestDomain)+1+16+16+32+8+32)
+	b = append(b, RequestDomain...)
+	b = append(b, byte(r.Op))
+	b = append(b, site[:]...)
+	b = append(b, r.Conv[:]...)
+	b = append(b, nonce[:]...)
+	b = binary.BigEndian.AppendUint64(b, r.Counter)
+	return append(b, r.BodyHash[:]...)
+}
+
+// SignRequest sets r.BodyHash to the SHA-256 of r.Body and r.Sig to
+// sign(RequestSigned(site, nonce, r)); sign is a plain Ed25519 signature by the
+// connection's key.
+func SignRequest(site ids.SiteID, nonce [32]byte, r *Request, sign func([]byte) [64]byte) {
+	r.BodyHash = sha2.Sum256(r.Body)
+	r.Sig = sign(RequestSigned(site, nonce, r))
+}
+
+// VerifyRequest reports whether r.Sig is a valid signature by signer over
+// RequestSigned(site, nonce, r). It does not check the body hash (BodyHashValid).
+func VerifyRequest(signer ids.Key, site ids.SiteID, nonce [32]byte, r *Request) bool {
+	return sig.Verify(signer, RequestSigned(site, nonce, r), r.Sig[:])
 }

@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"reflect"
@@ -47,6 +48,16 @@ func receiptBody(decision byte) []byte {
 	b = append(b, seq(0xc0, 32)...)
 	b = append(b, decision)
 	return append(b, u64b(1767225600)...)
+}
+
+// requestBody is a Request body (after the header) with the given operation
+// and body.
+func requestBody(op byte, body []byte) []byte {
+	c := conv(0x20)
+	b := append([]byte{op}, c[:]...)
+	b = append(b, u64b(5)...)
+	b = append(b, make([]byte, 32+64)...)
+	return append(b, body...)
 }
 
 func TestDecodeRejects(t *testing.T) {
@@ -126,6 +137,27 @@ func TestDecodeRejects(t *testing.T) {
 		{"error reason control", frame(1, TypeError, 1, u16b(1), []byte{2}, []byte("a\n")), ErrMalformed},
 		{"error reason DEL", frame(1, TypeError, 1, u16b(1), []byte{2}, []byte("a\x7f")), ErrMalformed},
 		{"error reason non-ASCII", frame(1, TypeError, 1, u16b(1), []byte{2}, []byte("\xc3\xa4")), ErrMalformed},
+		{"type 0x1f", frame(1, 0x1f, 1), ErrMalformed},
+		{"type 0x24", frame(1, 0x24, 1, c1[:]), ErrMalformed},
+		{"request empty", frame(1, TypeRequest, 1), ErrMalformed},
+		{"request short", frame(1, TypeRequest, 1, requestBody(1, nil)[:requestFixed-1]), ErrMalformed},
+		{"request operation 0", frame(1, TypeRequest, 1, requestBody(0, nil)), ErrMalformed},
+		{"request operation 3", frame(1, TypeRequest, 1, requestBody(3, nil)), ErrMalformed},
+		{"request operation 255", frame(1, TypeRequest, 1, requestBody(255, append(u64b(1), 1))), ErrMalformed},
+		{"erase with a body", frame(1, TypeRequest, 1, requestBody(1, []byte{0})), ErrMalformed},
+		{"correct without a body", frame(1, TypeRequest, 1, requestBody(2, nil)), ErrMalformed},
+		{"correct with a short position", frame(1, TypeRequest, 1, requestBody(2, u64b(1)[:7])), ErrMalformed},
+		{"correct without an envelope", frame(1, TypeRequest, 1, requestBody(2, u64b(1))), ErrMalformed},
+		{"correct of position 0", frame(1, TypeRequest, 1, requestBody(2, append(u64b(0), 1))), ErrMalformed},
+		{"request too large", frame(1, TypeRequest, 1, requestBody(2, append(u64b(1), make([]byte, MaxFrameSize)...))), ErrMalformed},
+		{"done short", frame(1, TypeDone, 1, []byte{1}, c1[:15]), ErrMalformed},
+		{"done long", frame(1, TypeDone, 1, []byte{1}, c1[:], []byte{0}), ErrMalformed},
+		{"done operation 0", frame(1, TypeDone, 1, []byte{0}, c1[:]), ErrMalformed},
+		{"done operation 3", frame(1, TypeDone, 1, []byte{3}, c1[:]), ErrMalformed},
+		{"erased short", frame(1, TypeErased, 0, c1[:15]), ErrMalformed},
+		{"erased long", frame(1, TypeErased, 0, c1[:], []byte{0}), ErrMalformed},
+		{"replaced short", frame(1, TypeReplaced, 0, c1[:], u64b(1), u64b(2)[:7]), ErrMalformed},
+		{"replaced long", frame(1, TypeReplaced, 0, c1[:], u64b(1), u64b(2), []byte{0}), ErrMalformed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -187,8 +219,18 @@ func TestRoundTripLimits(t *testing.T) {
 		full16.Receipts = append(full16.Receipts, ConsentReceipt{FlowVersion: uint32(i), Decision: ConsentAccepted, Time: ^uint64(0)})
 	}
 	roundTrip(t, 0, &full16)
+	roundTrip(t, 1, &Request{Op: OpErase, Counter: ^uint64(0)})
+	roundTrip(t, 1, &Request{Op: OpCorrect, Body: CorrectionBody(^uint64(0), []byte{1})})
+	roundTrip(t, 1, &Done{Op: OpCorrect})
+	roundTrip(t, 0, &Erased{})
+	roundTrip(t, 0, &Replaced{OldPos: ^uint64(0), NewPos: ^uint64(0)})
+	// The largest request.
+	b := roundTrip(t, 0, &Request{Op: OpCorrect, Body: CorrectionBody(1, make([]byte, MaxFrameSize-HeaderSize-requestFixed-8))})
+	if len(b) != MaxFrameSize {
+		t.Fatalf("largest request is %d bytes", len(b))
+	}
 	// The largest frame.
-	b := roundTrip(t, 0, &Deliver{Envelope: make([]byte, MaxFrameSize-HeaderSize-deliverFixed)})
+	b = roundTrip(t, 0, &Deliver{Envelope: make([]byte, MaxFrameSize-HeaderSize-deliverFixed)})
 	if len(b) != MaxFrameSize {
 		t.Fatalf("largest deliver is %d bytes", len(b))
 	}
@@ -258,7 +300,8 @@ func TestNames(t *testing.T) {
 		CodeBadSignature: "bad signature", CodeUnknownSite: "unknown site",
 		CodeForbidden: "forbidden", CodeNotFound: "not found", CodeSequence: "sequence",
 		CodeTooLarge: "too large", CodeRateLimited: "rate limited", CodeInternal: "internal",
-		CodeState: "state", CodeLimit: "limit", 0: "code 0", 13: "code 13", 65535: "code 65535",
+		CodeState: "state", CodeLimit: "limit", CodeReplay: "replay", CodeGone: "gone",
+		0: "code 0", 15: "code 15", 65535: "code 65535",
 	}
 	for c, want := range codes {
 		if c.String() != want {
@@ -266,7 +309,8 @@ func TestNames(t *testing.T) {
 		}
 	}
 	for ty, want := range map[Type]string{TypeChallenge: "challenge", TypeConversations: "conversations", TypeError: "error",
-		TypeConsent: "consent", TypeConsentReceipts: "consent-receipts", 0: "type 0", 16: "type 16"} {
+		TypeConsent: "consent", TypeConsentReceipts: "consent-receipts", TypeRequest: "request", TypeDone: "done",
+		TypeErased: "erased", TypeReplaced: "replaced", 0: "type 0", 16: "type 16", 0x24: "type 36"} {
 		if ty.String() != want {
 			t.Errorf("Type(%d).String() = %q, want %q", ty, ty.String(), want)
 		}
@@ -329,6 +373,81 @@ func TestHelloSignature(t *testing.T) {
 		if VerifyHello(nonce, &m) {
 			t.Errorf("hello verifies with a changed %s", name)
 		}
+	}
+}
+
+func TestRequestSignature(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := ids.Key(priv.Public().(ed25519.PublicKey))
+	sign := func(m []byte) (s [64]byte) { copy(s[:], ed25519.Sign(priv, m)); return }
+	site := ids.SiteID{1, 2}
+	nonce := [32]byte{3}
+	r := &Request{Op: OpCorrect, Conv: conv(0x40), Counter: 99, Body: CorrectionBody(4, []byte("envelope"))}
+	SignRequest(site, nonce, r, sign)
+	if r.BodyHash != sha256.Sum256(r.Body) || !r.BodyHashValid() {
+		t.Fatal("SignRequest did not set the body hash")
+	}
+	if !VerifyRequest(pub, site, nonce, r) {
+		t.Fatal("valid request does not verify")
+	}
+	// The signature survives the wire.
+	_, f, err := Decode(Encode(1, r))
+	if err != nil || !VerifyRequest(pub, site, nonce, f.(*Request)) || !f.(*Request).BodyHashValid() {
+		t.Fatalf("decoded request does not verify: %v", err)
+	}
+	pos, env, ok := f.(*Request).Correction()
+	if !ok || pos != 4 || string(env) != "envelope" {
+		t.Fatalf("Correction() = %d %q %v", pos, env, ok)
+	}
+	if _, _, ok := (&Request{Op: OpErase}).Correction(); ok {
+		t.Fatal("an erase has a correction")
+	}
+
+	signed := RequestSigned(site, nonce, r)
+	want := append([]byte("siegel/request/v1"), 2)
+	want = append(want, site[:]...)
+	want = append(want, r.Conv[:]...)
+	want = append(want, nonce[:]...)
+	want = append(want, u64b(99)...)
+	want = append(want, r.BodyHash[:]...)
+	if !bytes.Equal(signed, want) {
+		t.Fatalf("RequestSigned layout:\n got %x\nwant %x", signed, want)
+	}
+
+	other, _, _ := ed25519.GenerateKey(nil)
+	if VerifyRequest(ids.Key(other), site, nonce, r) {
+		t.Error("request verifies with another key")
+	}
+	if VerifyRequest(pub, ids.SiteID{9}, nonce, r) {
+		t.Error("request verifies for another site")
+	}
+	if VerifyRequest(pub, site, [32]byte{4}, r) {
+		t.Error("request verifies over another nonce")
+	}
+	for name, mut := range map[string]func(*Request){
+		"operation": func(r *Request) { r.Op = OpErase },
+		"conv":      func(r *Request) { r.Conv[15] ^= 1 },
+		"counter":   func(r *Request) { r.Counter++ },
+		"hash":      func(r *Request) { r.BodyHash[0] ^= 1 },
+		"sig":       func(r *Request) { r.Sig[10] ^= 1 },
+	} {
+		m := *r
+		mut(&m)
+		if VerifyRequest(pub, site, nonce, &m) {
+			t.Errorf("request verifies with a changed %s", name)
+		}
+	}
+	// A changed body keeps the signature (it covers the hash) but not the hash.
+	m := *r
+	m.Body = CorrectionBody(5, []byte("envelope"))
+	if m.BodyHashValid() {
+		t.Error("body hash valid for another body")
+	}
+	if (&Request{Op: OpErase, BodyHash: sha256.Sum256(nil)}).BodyHashValid() != true {
+		t.Error("empty body: hash of the empty string refused")
 	}
 }
 

@@ -41,6 +41,29 @@ var helloSeed = seq(0x40, 32)
 // helloNonce is the fixed challenge nonce the hello vector is signed over.
 func helloNonce() (n [32]byte) { copy(n[:], seq(0xa0, 32)); return }
 
+// requestSite is the fixed site the request vectors are signed for (with the
+// hello vector's key, over helloNonce).
+func requestSite() (s ids.SiteID) { copy(s[:], seq(0x10, 16)); return }
+
+func fixedSigner() func([]byte) [64]byte {
+	priv := ed25519.NewKeyFromSeed(helloSeed)
+	return func(m []byte) (s [64]byte) {
+		copy(s[:], ed25519.Sign(priv, m))
+		return
+	}
+}
+
+// allTypes lists every frame type of the package.
+func allTypes() []Type {
+	var ts []Type
+	for i, name := range typeNames {
+		if name != "" {
+			ts = append(ts, Type(i))
+		}
+	}
+	return ts
+}
+
 type vector struct {
 	name  string
 	reqID uint32
@@ -61,6 +84,11 @@ func vectors() []vector {
 		copy(s[:], ed25519.Sign(priv, m))
 		return
 	})
+
+	erase := &Request{Op: OpErase, Conv: conv(0x20), Counter: 1767225600000}
+	SignRequest(requestSite(), helloNonce(), erase, fixedSigner())
+	correct := &Request{Op: OpCorrect, Conv: conv(0x20), Counter: 1767225600001, Body: CorrectionBody(3, []byte("envelope bytes"))}
+	SignRequest(requestSite(), helloNonce(), correct, fixedSigner())
 
 	return []vector{
 		{"01-challenge", 0, &ch},
@@ -84,6 +112,11 @@ func vectors() []vector {
 			{FlowVersion: 3, TextHash: hash(0xc0), Decision: ConsentDeclined, Time: 1767225600},
 			{FlowVersion: 3, TextHash: hash(0xc0), Decision: ConsentAccepted, Time: 1767225660},
 		}}},
+		{"16-request", 8, erase},
+		{"17-request", 9, correct},
+		{"18-done", 8, &Done{Op: OpErase, Conv: conv(0x20)}},
+		{"19-erased", 0, &Erased{Conv: conv(0x20)}},
+		{"20-replaced", 0, &Replaced{Conv: conv(0x20), OldPos: 3, NewPos: 12}},
 	}
 }
 
@@ -160,7 +193,7 @@ func TestVectors(t *testing.T) {
 	for _, name := range extra {
 		t.Errorf("vector file %s.hex has no fixed values in the test", name)
 	}
-	for ty := TypeChallenge; ty <= TypeConsentReceipts; ty++ {
+	for _, ty := range allTypes() {
 		if !seen[ty] {
 			t.Errorf("no vector for frame type %v", ty)
 		}
@@ -189,11 +222,20 @@ func TestVectorLayout(t *testing.T) {
 		"08-conversations": "01" + "08" + "00000003" + "0002" +
 			hex.EncodeToString(seq(0x20, 16)) + "0000000000000009" + "000000006955aaf0" + "0000000000000008" +
 			hex.EncodeToString(seq(0x30, 16)) + "0000000000000002" + "000000006955b900" + "0000000000000000",
+		// The request vectors up to the body hash; the hash of the empty body is
+		// the well-known SHA-256 of "".
+		"16-request": "01" + "20" + "00000008" + "01" + hex.EncodeToString(seq(0x20, 16)) + "0000019b76daa800" +
+			"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		"17-request": "01" + "20" + "00000009" + "02" + hex.EncodeToString(seq(0x20, 16)) + "0000019b76daa801",
+		"18-done":    "01" + "21" + "00000008" + "01" + hex.EncodeToString(seq(0x20, 16)),
+		"19-erased":  "01" + "22" + "00000000" + hex.EncodeToString(seq(0x20, 16)),
+		"20-replaced": "01" + "23" + "00000000" + hex.EncodeToString(seq(0x20, 16)) +
+			"0000000000000003" + "000000000000000c",
 	}
 	for name, w := range want {
 		got := hex.EncodeToString(files[name])
-		if name == "02-hello" {
-			// Only the prefix up to the site is written out here.
+		if name == "02-hello" || name == "16-request" || name == "17-request" {
+			// Only a prefix is written out here.
 			got = got[:len(w)]
 		}
 		if got != w {
@@ -215,5 +257,38 @@ func TestHelloVectorSignature(t *testing.T) {
 	var other [32]byte
 	if VerifyHello(other, h) {
 		t.Fatal("hello vector signature verifies over another nonce")
+	}
+}
+
+func TestRequestVectorSignature(t *testing.T) {
+	files := readVectors(t)
+	pub := ids.Key(ed25519.NewKeyFromSeed(helloSeed).Public().(ed25519.PublicKey))
+	for _, name := range []string{"16-request", "17-request"} {
+		raw := files[name]
+		_, f, err := Decode(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := f.(*Request)
+		if !r.BodyHashValid() || !VerifyRequest(pub, requestSite(), helloNonce(), r) {
+			t.Fatalf("%s: signature or body hash does not verify", name)
+		}
+		// The signed bytes, written out by hand from docs/PROTOCOL.md §6.5.
+		want := append([]byte("siegel/request/v1"), raw[HeaderSize])
+		want = append(want, seq(0x10, 16)...)
+		want = append(want, raw[HeaderSize+1:HeaderSize+17]...)
+		want = append(want, seq(0xa0, 32)...)
+		want = append(want, raw[HeaderSize+17:HeaderSize+25]...)
+		want = append(want, raw[HeaderSize+25:HeaderSize+57]...)
+		if got := RequestSigned(requestSite(), helloNonce(), r); !bytes.Equal(got, want) {
+			t.Fatalf("%s: RequestSigned\n got %x\nwant %x", name, got, want)
+		}
+		if !ed25519.Verify(ed25519.PublicKey(pub[:]), want, raw[HeaderSize+57:HeaderSize+121]) {
+			t.Fatalf("%s: the signature field is not a signature of the hand-written bytes", name)
+		}
+		var other [32]byte
+		if VerifyRequest(pub, requestSite(), other, r) {
+			t.Fatalf("%s: verifies over another nonce", name)
+		}
 	}
 }

@@ -344,8 +344,8 @@ func main() {
 		withInner(func(in *inner) { in.clen = 256 - 86 + 1 }))
 	add("malformed-inner-time", "time above the largest signed 64-bit value, signed", "malformed",
 		withInner(func(in *inner) { in.time = math.MaxInt64 + 1 }))
-	add("malformed-unknown-type", "content type 0x06, signed", "malformed",
-		withInner(func(in *inner) { in.ctype = 6 }))
+	add("malformed-unknown-type", "content type 0x07, signed", "malformed",
+		withInner(func(in *inner) { in.ctype = 7 }))
 	add("malformed-answer-flags", "an answer (content type 0x03) with flag bit 1 set, signed", "malformed",
 		withInner(func(in *inner) {
 			in.ctype = 3
