@@ -1,6 +1,6 @@
 // Command size prints the raw, gzip and brotli sizes of the served web assets
 // and checks them against the budgets of the design: the loader at most 2 KiB
-// brotli, widget.wasm at most 700 KiB brotli.
+// brotli, widget.wasm at most 820 KiB brotli (docs/DECISIONS.md).
 //
 // Usage: go run ./build/size [-root DIR] [-check]
 //
@@ -29,7 +29,7 @@ type entry struct {
 
 var entries = []entry{
 	{"web/loader.js", 2 << 10},
-	{"web/dist/widget.wasm", 700 << 10},
+	{"web/dist/widget.wasm", 820 << 10}, // docs/DECISIONS.md: "The widget size budget"
 	{"web/dist/agent.wasm", 0},
 	{"web/dist/wasm_exec.js", 0},
 	{"web/frame.js", 0},

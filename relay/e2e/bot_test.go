@@ -40,7 +40,14 @@ type botVisit struct {
 // the bot's greeting and menu.
 func startBotVisit(t *testing.T) *botVisit {
 	t.Helper()
-	b := &botVisit{r: startRelay(t, t.TempDir()), f: shippedFlow(t)}
+	return startBotVisitWith(t)
+}
+
+// startBotVisitWith is startBotVisit with extra arguments for `relay demo`
+// (e.g. -compact-within 2s).
+func startBotVisitWith(t *testing.T, extra ...string) *botVisit {
+	t.Helper()
+	b := &botVisit{r: startRelayAt(t, t.TempDir(), freeAddr(t), freeAddr(t), extra...), f: shippedFlow(t)}
 	if b.r.flowRev == 0 {
 		t.Fatalf("relay demo printed no flow line (flow %q); it should serve the shipped flow", b.r.flowName)
 	}

@@ -478,23 +478,7 @@ func reportLeaks(t *testing.T, leaks []leak) {
 // what it should, so that the search cannot pass by looking at nothing.
 func checkNoSentinels(t *testing.T, r *relayProc, conv ids.ConvID, sentinels []string, recs ...*recorder) {
 	t.Helper()
-	var leaks []leak
-	for _, rec := range recs {
-		_, _, frames := rec.snapshot()
-		sent, size := 0, 0
-		for i, f := range frames {
-			dir := "received from"
-			if f.sent {
-				dir, sent = "sent to", sent+1
-			}
-			size += len(f.payload)
-			leaks = append(leaks, findSentinels(fmt.Sprintf("%s browser, frame %d %s the relay", rec.name, i, dir), f.payload, sentinels)...)
-		}
-		if sent == 0 || sent == len(frames) {
-			t.Errorf("%s browser: %d frames sent and %d received recorded, want both", rec.name, sent, len(frames)-sent)
-		}
-		t.Logf("searched %d WebSocket frames of the %s browser (%d sent, %d received, %d bytes)", len(frames), rec.name, sent, len(frames)-sent, size)
-	}
+	leaks := searchFrames(t, sentinels, recs...)
 
 	relayLeaks, db := searchRelay(t, r, sentinels)
 	leaks = append(leaks, relayLeaks...)
@@ -514,4 +498,28 @@ func checkNoSentinels(t *testing.T, r *relayProc, conv ids.ConvID, sentinels []s
 			}
 		}
 	}
+}
+
+// searchFrames searches the sentinels in every WebSocket frame of the
+// browsers, after making sure that each browser sent and received frames.
+func searchFrames(t *testing.T, sentinels []string, recs ...*recorder) []leak {
+	t.Helper()
+	var leaks []leak
+	for _, rec := range recs {
+		_, _, frames := rec.snapshot()
+		sent, size := 0, 0
+		for i, f := range frames {
+			dir := "received from"
+			if f.sent {
+				dir, sent = "sent to", sent+1
+			}
+			size += len(f.payload)
+			leaks = append(leaks, findSentinels(fmt.Sprintf("%s browser, frame %d %s the relay", rec.name, i, dir), f.payload, sentinels)...)
+		}
+		if sent == 0 || sent == len(frames) {
+			t.Errorf("%s browser: %d frames sent and %d received recorded, want both", rec.name, sent, len(frames)-sent)
+		}
+		t.Logf("searched %d WebSocket frames of the %s browser (%d sent, %d received, %d bytes)", len(frames), rec.name, sent, len(frames)-sent, size)
+	}
+	return leaks
 }

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"go/build"
 	"go/parser"
 	"go/token"
 	"path/filepath"
@@ -32,10 +33,26 @@ func TestImports(t *testing.T) {
 			if forbidden[path] {
 				t.Errorf("%s imports %s", file, path)
 			}
+			// Go's regexp (about 100 KB in the widget) only in files
+			// the browser builds leave out (re2.go).
+			if (path == "regexp" || path == "regexp/syntax") && inJS(t, file) {
+				t.Errorf("%s imports %s in js builds", file, path)
+			}
 		}
 		checked++
 	}
 	if checked < 5 {
 		t.Fatalf("only %d files checked", checked)
 	}
+}
+
+// inJS reports whether a file is part of GOOS=js builds.
+func inJS(t *testing.T, file string) bool {
+	ctx := build.Default
+	ctx.GOOS, ctx.GOARCH = "js", "wasm"
+	ok, err := ctx.MatchFile(".", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
 }

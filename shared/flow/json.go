@@ -33,6 +33,7 @@ var jkindNames = [...]string{"null", "a boolean", "a number", "a string", "an ar
 type jval struct {
 	kind jkind
 	pos  srcPos
+	off  int    // byte offset in the source (jStr: of the opening quote)
 	str  string // jStr: the value; jNum: the literal
 	b    bool
 	mem  []jmember // jObj, in document order, duplicates removed
@@ -115,7 +116,7 @@ func (s *scanner) value() (*jval, *syntaxError) {
 	if s.off >= len(s.src) {
 		return nil, s.errHere("unexpected end of file, expected a value")
 	}
-	p := s.pos()
+	p, off := s.pos(), s.off
 	switch c := s.src[s.off]; {
 	case c == '{':
 		return s.object()
@@ -126,7 +127,7 @@ func (s *scanner) value() (*jval, *syntaxError) {
 		if err != nil {
 			return nil, err
 		}
-		return &jval{kind: jStr, pos: p, str: str}, nil
+		return &jval{kind: jStr, pos: p, off: off, str: str}, nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return s.number()
 	case c == 't':
@@ -434,4 +435,38 @@ func quote(s string) string {
 		}
 	}
 	return string(append(b, '"'))
+}
+
+// strPos returns the source position of byte k of the decoded string v
+// (v.pos if src does not hold v). JSON strings hold no line breaks, so the
+// position is on v's line, k bytes on plus the extra bytes of the escapes
+// before it.
+func strPos(src []byte, v *jval, k int) srcPos {
+	i := v.off + 1
+	if v.kind != jStr || v.off >= len(src) || src[v.off] != '"' {
+		return v.pos
+	}
+	for dec := 0; dec < k && i < len(src) && src[i] != '"'; {
+		if src[i] != '\\' {
+			i++
+			dec++
+			continue
+		}
+		if i+1 < len(src) && src[i+1] == 'u' {
+			r := rune(0)
+			for _, c := range src[i+2 : min(i+6, len(src))] {
+				r = r<<4 | rune(unhex(c))
+			}
+			n := 6
+			if utf16.IsSurrogate(r) {
+				r, n = 0x10000, 12
+			}
+			i += n
+			dec += utf8.RuneLen(r)
+			continue
+		}
+		i += 2
+		dec++
+	}
+	return srcPos{v.pos.Line, v.pos.Col + i - v.off}
 }

@@ -2,8 +2,6 @@ package flow
 
 import (
 	"math"
-	"regexp"
-	"regexp/syntax"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,7 +29,7 @@ func Check(name string, src []byte) []Problem {
 // Parse validates the flow document src and returns the flow, or nil and
 // the problems sorted by position.
 func Parse(name string, src []byte) (*Flow, []Problem) {
-	b := &builder{file: name}
+	b := &builder{file: name, src: src}
 	b.run(src)
 	if len(b.probs) == 0 {
 		return b.f, nil
@@ -65,6 +63,7 @@ type ref struct {
 
 type builder struct {
 	file  string
+	src   []byte
 	f     *Flow
 	probs []Problem
 
@@ -883,17 +882,20 @@ func (b *builder) ask(st *Step, v *jval, m map[string]*jmember, variable func() 
 	}
 }
 
-// regex checks an RE2 pattern (the syntax of package regexp).
+// regex checks a pattern: the subset of RE2 that ECMAScript reads alike
+// (CheckPattern), reported at the offending construct, and then, in
+// native builds, that Go's regexp compiles it (re2Check).
 func (b *builder) regex(v *jval, s string) bool {
 	if s == "" {
 		b.add(v.pos, "empty regex")
 		return false
 	}
-	if _, err := regexp.Compile(s); err != nil {
-		msg := err.Error()
-		if e, ok := err.(*syntax.Error); ok {
-			msg = string(e.Code) + ": " + quote(e.Expr)
-		}
+	if err := CheckPattern(s); err != nil {
+		pe := err.(*PatternError)
+		b.add(strPos(b.src, v, pe.Offset), "invalid regex: "+pe.Msg)
+		return false
+	}
+	if msg := re2Check(s); msg != "" {
 		b.add(v.pos, "invalid regex: "+msg)
 		return false
 	}

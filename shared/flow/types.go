@@ -173,7 +173,7 @@ type Step struct {
 	Min, Max  *float64 // ask number: inclusive bounds, nil if absent
 	MinLength int      // ask text: minimum length in characters (runes), 0 if absent
 	MaxLength int      // ask text: maximum length in characters (runes), 0 if absent
-	Pattern   string   // ask text: RE2 pattern the whole input must match ("" if absent); compile lazily
+	Pattern   string   // ask text: pattern (CheckPattern) the whole input must match ("" if absent); compile lazily
 	Retry     Text     // ask: shown on invalid input before asking again; nil = built-in message
 
 	// consent
@@ -211,7 +211,7 @@ type CondOp uint8
 const (
 	CondEquals   CondOp = 1 // variable Var equals Value (case-insensitive, surrounding space ignored)
 	CondContains CondOp = 2 // variable Var contains Value (case-insensitive)
-	CondMatches  CondOp = 3 // variable Var matches the RE2 pattern Value (unanchored)
+	CondMatches  CondOp = 3 // variable Var matches the pattern Value (CheckPattern; unanchored)
 	CondIsSet    CondOp = 4 // variable Var has been set (to any value, even "")
 	CondAll      CondOp = 5 // every condition in Subs holds (Subs non-empty)
 	CondAny      CondOp = 6 // at least one condition in Subs holds (Subs non-empty)

@@ -16,8 +16,14 @@ import (
 )
 
 // StorageKey is the localStorage key under which the encrypted key file
-// (text form, docs/PROTOCOL.md §5) is kept. Nothing else is stored.
+// (text form, docs/PROTOCOL.md §5) is kept. Besides it only the signed-request
+// counter is stored (CounterKey).
 const StorageKey = "siegel.agent.v1"
+
+// CounterKey is the localStorage key of the last signed-request counter used
+// (decimal), so that a request made after a reload is never taken for a
+// replay even when the clock went back (docs/PROTOCOL.md §6.5).
+const CounterKey = "siegel.agent.v1.counter"
 
 // HandshakeTimeout bounds the time from an open socket to a verified Welcome.
 const HandshakeTimeout = 15 * time.Second
@@ -78,6 +84,9 @@ type Platform interface {
 	LoadKey() (string, bool)
 	SaveKey(text string) error
 	RemoveKey()
+	// LoadCounter and SaveCounter keep the last signed-request counter.
+	LoadCounter() uint64
+	SaveCounter(n uint64)
 	// FetchText loads a same-origin text resource and calls done with it.
 	FetchText(url string, done func(text string, err error))
 	// Changed asks for the view to be rendered again.
@@ -125,6 +134,8 @@ type App struct {
 	backoff       Backoff
 	inbox         Inbox
 	visible       bool
+	notice        string // a passing message (a conversation was deleted)
+	counter       uint64 // the request counter last saved
 }
 
 // link is one connection attempt.
@@ -325,8 +336,9 @@ func (a *App) finishUnlock(passphrase string) {
 		a.phase, a.err = PhaseLocked, a.text.BadKeyFile
 		return
 	}
+	a.counter = a.p.LoadCounter()
 	sess, err := session.New(session.Config{Role: protocol.RoleAgent, Site: sec.Site, Owner: sec.OwnerFP,
-		Identity: id, Rand: a.cfg.Rand, Now: a.p.Now})
+		Identity: id, Rand: a.cfg.Rand, Now: a.p.Now, State: session.State{Counter: a.counter}})
 	if err != nil {
 		a.phase, a.err = PhaseLocked, a.text.BadKeyFile
 		return
@@ -354,6 +366,7 @@ func (a *App) Lock() {
 	}
 	a.sess, a.name, a.me = nil, "", ids.Key{}
 	a.inbox.Clear()
+	a.notice = ""
 	a.conn = ConnIdle
 	if a.keyText != "" {
 		a.phase = PhaseLocked
@@ -387,6 +400,7 @@ func (a *App) Select(id ids.ConvID) {
 	if a.phase != PhaseReady || !a.inbox.Select(id) {
 		return
 	}
+	a.notice = ""
 	a.ensureFetched(a.inbox.Get(id))
 	a.deliverDue()
 	a.p.Changed()
@@ -611,8 +625,19 @@ func (a *App) apply(evs []session.Event) {
 			a.onList(e.Entries)
 		case session.ConsentReceiptsEvent:
 			a.inbox.SetReceipts(e.Conv, receiptsOf(e.Receipts))
+		case session.ReplacedEvent:
+			a.inbox.Replaced(e.Conv, e.Old)
+		case session.DoneEvent:
+			if e.Op == protocol.OpErase {
+				a.purge(e.Conv, a.text.Deleted)
+			}
+		case session.ErasedEvent:
+			a.purge(e.Conv, "")
+		case session.RequestFailedEvent:
+			a.requestFailed(e)
 		}
 	}
+	a.saveCounter()
 	a.deliverDue()
 }
 
@@ -765,6 +790,10 @@ func (a *App) codeText(c protocol.ErrorCode) string {
 		return a.text.ErrSite
 	case protocol.CodeUnsupportedVersion:
 		return a.text.ErrVersion
+	case protocol.CodeReplay:
+		return a.text.ErrReplay
+	case protocol.CodeGone:
+		return a.text.ErrGone
 	}
 	return a.text.ErrProtocol
 }
@@ -827,4 +856,87 @@ func checkKeyText(text string) error {
 		return keyfile.ErrUnsupportedVersion
 	}
 	return nil
+}
+
+// Notice returns a passing message for a polite status region ("" none).
+func (a *App) Notice() string { return a.notice }
+
+// Delete asks the relay to erase a conversation (after the user confirmed):
+// a request signed by the agent's key (docs/PROTOCOL.md §6.5). The
+// conversation shows as deleting until the relay answers; then it is purged
+// from the page. It reports whether the request was queued.
+func (a *App) Delete(id ids.ConvID) bool {
+	defer a.p.Changed()
+	c := a.inbox.Get(id)
+	if a.phase != PhaseReady || a.sess == nil || c == nil || c.Deleting {
+		return false
+	}
+	evs, err := a.sess.Erase(id)
+	if err != nil {
+		a.err = a.text.DeleteFailed
+		if errors.Is(err, session.ErrStopped) {
+			a.err += " " + a.text.Stopped
+		}
+		return false
+	}
+	c.Deleting, a.err, a.notice = true, "", ""
+	a.apply(evs)
+	return true
+}
+
+// purge removes a conversation and every decrypted byte of it the page holds
+// (its messages, receipts, the session's state of it). notice is shown when
+// this page deleted it; a conversation deleted elsewhere (another agent, the
+// visitor, retention) is named by its short ID.
+func (a *App) purge(id ids.ConvID, notice string) {
+	c := a.inbox.Get(id)
+	if c == nil {
+		if a.sess != nil {
+			a.sess.Forget(id)
+		}
+		return
+	}
+	if c.Deleting && notice == "" {
+		notice = a.text.Deleted
+	}
+	if notice == "" {
+		notice = strings.Replace(a.text.DeletedElsewhere, "%s", ShortID(id), 1)
+	}
+	a.inbox.Remove(id)
+	if a.sess != nil {
+		a.sess.Forget(id)
+	}
+	a.notice = notice
+}
+
+func (a *App) requestFailed(e session.RequestFailedEvent) {
+	if e.Op != protocol.OpErase {
+		return
+	}
+	switch e.Code {
+	case protocol.CodeGone, protocol.CodeNotFound:
+		// Already gone: an ErasedEvent follows for Gone; purge either way.
+		a.purge(e.Conv, a.text.Deleted)
+		return
+	}
+	if c := a.inbox.Get(e.Conv); c != nil {
+		c.Deleting = false
+	}
+	a.err = a.text.DeleteFailed
+	if t := a.codeText(e.Code); t != "" {
+		a.err += " " + t
+	} else if e.Err != nil {
+		a.err += " " + a.text.ErrProtocol
+	}
+}
+
+// saveCounter stores the session's request counter when it moved.
+func (a *App) saveCounter() {
+	if a.sess == nil {
+		return
+	}
+	if n := a.sess.Counter(); n != a.counter {
+		a.counter = n
+		a.p.SaveCounter(n)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,12 @@ func (p *fakePlatform) SaveKey(text string) error {
 	return nil
 }
 func (p *fakePlatform) RemoveKey() { delete(p.storage, StorageKey) }
+
+func (p *fakePlatform) LoadCounter() uint64 {
+	n, _ := strconv.ParseUint(p.storage[CounterKey], 10, 64)
+	return n
+}
+func (p *fakePlatform) SaveCounter(n uint64) { p.storage[CounterKey] = strconv.FormatUint(n, 10) }
 
 func (p *fakePlatform) FetchText(url string, done func(string, error)) {
 	text, ok := p.fetches[url]
@@ -183,6 +190,10 @@ type fakeRelay struct {
 	frames      []protocol.Frame // every frame received from clients after Hello
 	refuseHello protocol.ErrorCode
 	refuseSend  protocol.ErrorCode
+	// Signed requests (delete_test.go).
+	counters      map[ids.Key]uint64
+	gone          map[ids.ConvID]bool
+	refuseRequest protocol.ErrorCode
 }
 
 func (r *fakeRelay) dial(url string, h Handlers) *fakeSock {
@@ -266,7 +277,9 @@ func (r *fakeRelay) handle(s *fakeSock, b []byte) {
 			return
 		}
 		for i := f.Since; i < uint64(len(c.envs)); i++ {
-			s.push(reqID, &protocol.Deliver{Conv: f.Conv, Pos: i + 1, Stored: c.stored[i], Envelope: c.envs[i]})
+			if c.envs[i] != nil { // nil: replaced by a correction
+				s.push(reqID, &protocol.Deliver{Conv: f.Conv, Pos: i + 1, Stored: c.stored[i], Envelope: c.envs[i]})
+			}
 		}
 		s.push(reqID, &protocol.Fetched{Conv: f.Conv, LastPos: uint64(len(c.envs))})
 	case *protocol.Send:
@@ -287,6 +300,8 @@ func (r *fakeRelay) handle(s *fakeSock, b []byte) {
 		// The Ack goes before the Deliver that append queued for s.
 		ack := protocol.Encode(reqID, &protocol.Ack{Conv: e.Conv, Seq: e.Seq, Pos: pos})
 		s.toClient = slices.Insert(s.toClient, len(s.toClient)-1, ack)
+	case *protocol.Request:
+		r.request(s, reqID, f)
 	case *protocol.Delivered:
 		c := r.convs[f.Conv]
 		if c == nil {

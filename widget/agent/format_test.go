@@ -46,7 +46,9 @@ func TestStringsComplete(t *testing.T) {
 			tx.Yesterday, tx.UnknownAgent, tx.ErrLimit, tx.ErrNotFound, tx.ErrForbidden, tx.ErrVersion,
 			tx.ErrPage, tx.ErrOtherSite, tx.SendFailed, tx.NotSynced, tx.NoVisitorKey, tx.OutboxFull, tx.Stopped,
 			tx.Bot, tx.Personal, tx.PersonalLabel, tx.ConsentAccepted, tx.ConsentDeclined, tx.FlowVersion,
-			tx.TextHash, tx.HandoffPerson, tx.HandoffMessage, tx.Waiting, tx.Receipts, tx.ReceiptsFor}
+			tx.TextHash, tx.HandoffPerson, tx.HandoffMessage, tx.Waiting, tx.Receipts, tx.ReceiptsFor,
+			tx.Corrected, tx.CorrectedLabel, tx.Delete, tx.DeleteAsk, tx.DeleteConfirm, tx.DeleteCancel,
+			tx.Deleting, tx.Deleted, tx.DeletedElsewhere, tx.DeleteFailed, tx.ErrReplay, tx.ErrGone}
 		for i, f := range fields {
 			if f == "" {
 				t.Errorf("%s: field %d empty", l.Code(), i)

@@ -43,6 +43,8 @@ func FuzzSetContent(f *testing.F) {
 	f.Add(uint8(content.TypeHandoff), false, []byte{2, 'h', 'i'})
 	f.Add(uint8(content.TypeBot), true, []byte("Bot?"))
 	f.Add(uint8(9), false, []byte{1, 2, 3})
+	f.Add(uint8(content.TypeCorrection), false, content.EncodeCorrection(content.Correction{Pos: 4,
+		Answer: content.Answer{Variable: "email", Personal: true, Kind: content.InputEmail, Value: "neu@b.de"}}))
 	f.Fuzz(func(t *testing.T, typ uint8, byAgent bool, b []byte) {
 		from := FromVisitor
 		if byAgent {
@@ -60,11 +62,14 @@ func FuzzSetContent(f *testing.F) {
 				t.Fatalf("unreadable shown as %+v", sh)
 			}
 		}
-		if m.Unreadable && (m.Text != "" || m.Variable != "" || m.Kind != KindText) {
+		if m.Unreadable && (m.Text != "" || m.Variable != "" || m.Kind != KindText || m.Corrected || m.Original != 0) {
 			t.Fatalf("unreadable keeps %+v", m)
 		}
 		if !m.Unreadable && m.Kind.System() != (typ == uint8(content.TypeConsent) || typ == uint8(content.TypeHandoff)) {
 			t.Fatalf("kind %v for type %d", m.Kind, typ)
+		}
+		if !m.Unreadable && m.Corrected != (typ == uint8(content.TypeCorrection)) {
+			t.Fatalf("corrected %v for type %d", m.Corrected, typ)
 		}
 	})
 }

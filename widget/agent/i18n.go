@@ -139,6 +139,20 @@ type Text struct {
 	Receipts    string
 	ReceiptsFor string // explanation of the receipts panel
 
+	// Corrections and deletion.
+	Corrected        string // marker of an answer the visitor corrected
+	CorrectedLabel   string // its accessible explanation
+	Delete           string // the button on an open conversation
+	DeleteAsk        string // the consequences, shown with the confirmation
+	DeleteConfirm    string
+	DeleteCancel     string
+	Deleting         string
+	Deleted          string // this agent deleted the open conversation
+	DeletedElsewhere string // deleted by someone else; "%s" stands for the short ID
+	DeleteFailed     string
+	ErrReplay        string // the relay refused a request counter
+	ErrGone          string // the conversation no longer exists
+
 	fields []field // labels of well-known variable names
 }
 
@@ -236,6 +250,19 @@ var textDE = Text{
 
 	Receipts:    "Einwilligungsnachweise",
 	ReceiptsFor: "Nachweis beim Server, ohne personenbezogene Daten: wann der Besucher welcher Fassung des Einwilligungstexts (Flow-Version, Prüfsumme) zugestimmt oder sie abgelehnt hat.",
+
+	Corrected:        "korrigiert",
+	CorrectedLabel:   "Vom Besucher korrigierte Angabe; der alte Wert ist gelöscht",
+	Delete:           "Gespräch löschen",
+	DeleteAsk:        "Das Gespräch wird endgültig gelöscht: alle Nachrichten, Angaben und Einwilligungsnachweise – auf dem Server, auf allen Agentenseiten und beim Besucher. Das lässt sich nicht rückgängig machen.",
+	DeleteConfirm:    "Endgültig löschen",
+	DeleteCancel:     "Abbrechen",
+	Deleting:         "Wird gelöscht…",
+	Deleted:          "Das Gespräch wurde gelöscht.",
+	DeletedElsewhere: "Das Gespräch %s wurde gelöscht.",
+	DeleteFailed:     "Das Gespräch wurde nicht gelöscht.",
+	ErrReplay:        "Der Server hat die Anfrage als Wiederholung abgelehnt. Bitte versuchen Sie es erneut.",
+	ErrGone:          "Das Gespräch gibt es nicht mehr.",
 
 	fields: []field{
 		{namesEmail, "E-Mail"},
@@ -345,6 +372,19 @@ var textEN = Text{
 
 	Receipts:    "Consent receipts",
 	ReceiptsFor: "Evidence kept by the server, without personal data: when the visitor accepted or declined which version of the consent text (flow version, checksum).",
+
+	Corrected:        "corrected",
+	CorrectedLabel:   "Corrected by the visitor; the old value is deleted",
+	Delete:           "Delete conversation",
+	DeleteAsk:        "The conversation will be deleted for good: all messages, data and consent receipts – on the server, on every agent page and for the visitor. This cannot be undone.",
+	DeleteConfirm:    "Delete for good",
+	DeleteCancel:     "Cancel",
+	Deleting:         "Deleting…",
+	Deleted:          "The conversation has been deleted.",
+	DeletedElsewhere: "Conversation %s has been deleted.",
+	DeleteFailed:     "The conversation was not deleted.",
+	ErrReplay:        "The server refused the request as a repetition. Please try again.",
+	ErrGone:          "The conversation no longer exists.",
 
 	fields: []field{
 		{namesEmail, "Email"},

@@ -67,6 +67,11 @@ type Message struct {
 	Pending    bool  // own reply not yet acknowledged by the relay
 	Failed     bool  // own reply the relay refused; it will not be sent
 	Unreadable bool  // the envelope at Pos could not be accepted or its content not read; Text is empty
+	// Corrected: an answer the visitor corrected (a correction envelope,
+	// content type 0x06); Original is the position of the answer it replaced,
+	// which the page no longer holds.
+	Corrected bool
+	Original  uint64
 }
 
 // State is the send state shown for a message: "pending", "failed" or "sent".
@@ -103,6 +108,8 @@ type Conversation struct {
 	Loading bool
 	// Receipts are the relay's consent receipts, oldest first.
 	Receipts []Receipt
+	// Deleting is set while this page's request to erase it is outstanding.
+	Deleting bool
 
 	sentDelivered uint64
 }
@@ -180,6 +187,24 @@ func (c *Conversation) unplaced(sender ids.Key, seq uint64) int {
 		}
 	}
 	return -1
+}
+
+// drop removes the placed message at pos and its content; it reports whether
+// there was one.
+func (c *Conversation) drop(pos uint64) bool {
+	i, ok := c.find(pos)
+	if ok {
+		c.Messages[i] = Message{}
+		c.remove(i)
+	}
+	return ok
+}
+
+// Replaced drops the visitor's envelope at old, replaced by a correction
+// (the relay's Replaced push); it reports whether the page held it.
+func (in *Inbox) Replaced(id ids.ConvID, old uint64) bool {
+	c := in.convs[id]
+	return c != nil && c.drop(old)
 }
 
 func (c *Conversation) insert(i int, m Message) {
@@ -285,6 +310,9 @@ func (in *Inbox) Add(id ids.ConvID, m Message) bool {
 		c.Created = m.Stored
 	}
 	m.ID = 0
+	if m.Corrected && m.Original != 0 && m.Original != m.Pos {
+		c.drop(m.Original) // only the corrected value remains
+	}
 	if !m.Unreadable {
 		if j := c.unplaced(m.Sender, m.Seq); j >= 0 {
 			if m.Time == 0 {

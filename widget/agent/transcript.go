@@ -56,6 +56,7 @@ func (k Kind) System() bool { return k == KindConsent || k == KindHandoff }
 // make the entry unreadable: nothing of them is kept.
 func (m *Message) setContent(t content.Type, b []byte, text string) {
 	m.Kind, m.Text = KindText, ""
+	m.Corrected, m.Original = false, 0
 	ok := false
 	switch {
 	case t == 0 && m.Pending && text != "":
@@ -75,6 +76,13 @@ func (m *Message) setContent(t content.Type, b []byte, text string) {
 		if a, ok = decodeAnswer(b); ok {
 			m.Kind, m.Text = KindAnswer, a.Value
 			m.Variable, m.Personal, m.Input = a.Variable, a.Personal, a.Kind
+		}
+	case t == content.TypeCorrection:
+		c, err := content.DecodeCorrection(b)
+		if ok = err == nil; ok {
+			m.Kind, m.Text = KindAnswer, c.Answer.Value
+			m.Variable, m.Personal, m.Input = c.Answer.Variable, c.Answer.Personal, c.Answer.Kind
+			m.Corrected, m.Original = true, c.Pos
 		}
 	case t == content.TypeConsent:
 		c, err := content.DecodeConsent(b)
@@ -121,6 +129,8 @@ type Shown struct {
 	Text   string // the text, the answer's value, the system line's headline, or the unreadable notice
 	Detail string // system lines: the consent's time, flow version and text hash; the handoff's note
 	Marker string // "personenbezogen" for a personal answer; "" otherwise
+	// Corrected is "korrigiert" for an answer the visitor corrected; "" otherwise.
+	Corrected string
 }
 
 // Show returns the strings to display for m; times are shown in loc.
@@ -139,6 +149,9 @@ func (t *Text) Show(m *Message, loc *time.Location) Shown {
 		}
 		if m.Personal {
 			s.Marker = t.Personal
+		}
+		if m.Corrected {
+			s.Corrected = t.Corrected
 		}
 	case KindConsent:
 		s.Text = t.ConsentDeclined

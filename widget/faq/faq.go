@@ -20,7 +20,6 @@ package faq
 
 import (
 	"math"
-	"sort"
 	"sync"
 	"unicode/utf8"
 )
@@ -354,7 +353,14 @@ func (ix *Index) Rank(question string) []Scored {
 		}
 		out = append(out, Scored{e, min(1, max(0, c))})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Confidence > out[j].Confidence })
+	// Highest confidence first, ties in entry order: an insertion sort, as the
+	// lists are short (the generic sorts of sort and slices would add
+	// kilobytes to the widget).
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].Confidence > out[j-1].Confidence; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
 	return out
 }
 
@@ -391,7 +397,7 @@ func stopList(lang Lang, stops map[string]bool) [][]rune {
 				ws = append(ws, w)
 			}
 		}
-		sort.Strings(ws)
+		sortStrings(ws)
 		for _, w := range ws {
 			stopRunes[i] = append(stopRunes[i], []rune(w))
 		}
@@ -431,4 +437,13 @@ func (m *Matcher) Index(lang string) *Index {
 // false when nothing matches at all).
 func (m *Matcher) Match(question, lang string) (entry int, confidence float64, ok bool) {
 	return m.Index(lang).Match(question)
+}
+
+// sortStrings sorts a short list of strings (insertion sort, see Rank).
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
 }

@@ -2,6 +2,7 @@ package faq
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -239,6 +240,35 @@ func TestRankDeterministic(t *testing.T) {
 	m := sampleMatcher()
 	if m.Index("de") != m.Index("de") || m.Index("de") == m.Index("en") {
 		t.Error("index cache")
+	}
+}
+
+// TestRankTies: entries of equal confidence keep their order.
+func TestRankTies(t *testing.T) {
+	e := Entry{Questions: []string{"Wann habt ihr geöffnet?"}}
+	other := Entry{Questions: []string{"Was kostet eine Inspektion?"}}
+	m := NewMatcher(func(string) []Entry { return []Entry{other, e, other, e, e} })
+	r := m.Index("de").Rank("Wann habt ihr geöffnet?")
+	var got []int
+	for _, s := range r {
+		if s.Entry%2 == 1 || s.Entry == 4 {
+			got = append(got, s.Entry)
+		}
+	}
+	if !reflect.DeepEqual(got, []int{1, 3, 4}) || r[0].Entry != 1 {
+		t.Fatalf("rank %+v", r)
+	}
+}
+
+func TestSortStrings(t *testing.T) {
+	for _, in := range [][]string{nil, {"b"}, {"b", "a"}, {"öl", "Zahn", "akku", "", "akku", "Akku", "zahn"}} {
+		got := append([]string(nil), in...)
+		sortStrings(got)
+		want := append([]string(nil), in...)
+		slices.Sort(want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("sortStrings(%q) = %q", in, got)
+		}
 	}
 }
 

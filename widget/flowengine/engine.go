@@ -5,6 +5,7 @@
 // # Driving an engine
 //
 //	e := flowengine.New(f, "de")
+//	e.SetCompiler(compile)             // for patterns: the browser's RegExp in the widget
 //	outs := e.Start()                  // greeting … up to the first step that waits
 //	outs = e.Choose(1)                 // a button of a choice step
 //	outs = e.Input("a@example.com")    // text for an ask or faq step
@@ -47,7 +48,6 @@ package flowengine
 
 import (
 	"errors"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -183,7 +183,8 @@ type Engine struct {
 	privacyURL  string
 	flowVersion uint32
 	matcher     *faq.Matcher
-	re          map[string]*regexp.Regexp
+	compiler    Compiler
+	re          map[string]Matcher // compiled portable patterns
 }
 
 // New returns an engine for the flow in the language lang (a tag in
@@ -197,7 +198,6 @@ func New(f *flow.Flow, lang string) *Engine {
 func (e *Engine) init() {
 	e.now = time.Now
 	e.flowVersion = uint32(max(e.f.Version, 0))
-	e.re = make(map[string]*regexp.Regexp)
 	f := e.f
 	e.matcher = faq.NewMatcher(func(lang string) []faq.Entry {
 		out := make([]faq.Entry, len(f.FAQ))
@@ -448,7 +448,8 @@ func autocomplete(st *flow.Step) string {
 	case flow.InputPhone:
 		return "tel"
 	case flow.InputText:
-		switch strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(st.Variable)) {
+		// strings.Map, not a strings.Replacer: the widget links no Replacer.
+		switch strings.Map(dropDashes, strings.ToLower(st.Variable)) {
 		case "name", "fullname":
 			return "name"
 		case "firstname", "givenname", "vorname":
@@ -458,6 +459,14 @@ func autocomplete(st *flow.Step) string {
 		}
 	}
 	return ""
+}
+
+// dropDashes is a strings.Map function that removes "-" and "_".
+func dropDashes(r rune) rune {
+	if r == '-' || r == '_' {
+		return -1
+	}
+	return r
 }
 
 // Prompt returns the interactive part of the current step (choices, input
@@ -539,10 +548,10 @@ func (e *Engine) Input(text string) []Output {
 		if e.personal(st) && e.consent != ConsentAccepted {
 			return e.fail(nil, ErrConsentRequired)
 		}
-		v, err := Validate(st, text, e.compile)
+		v, err := Validate(st, text, e.patterns())
 		if err != nil {
 			if !isInputError(err) {
-				return e.fail(nil, ErrBadFlow)
+				return e.fail(nil, err) // ErrNoCompiler, ErrBadPattern
 			}
 			return []Output{{Kind: OutReask, Step: st.ID, Text: e.retryText(st, err)}}
 		}
@@ -583,22 +592,9 @@ func isInputError(err error) bool {
 	return false
 }
 
-// compile compiles a pattern once per engine.
-func (e *Engine) compile(p string) (*regexp.Regexp, error) {
-	if re, ok := e.re[p]; ok {
-		return re, nil
-	}
-	re, err := regexp.Compile(p)
-	if err != nil {
-		return nil, err
-	}
-	e.re[p] = re
-	return re, nil
-}
-
 // cond evaluates a condition. Equals and contains compare without case
-// (equals also ignores surrounding space); matches is an unanchored RE2
-// search; an unset variable equals, contains and matches nothing.
+// (equals also ignores surrounding space); matches is an unanchored search
+// for the pattern; an unset variable equals, contains and matches nothing.
 func (e *Engine) cond(c *flow.Cond, depth int) (bool, error) {
 	if depth > flow.MaxCondDepth {
 		return false, ErrBadFlow
@@ -618,11 +614,11 @@ func (e *Engine) cond(c *flow.Cond, depth int) (bool, error) {
 		case flow.CondContains:
 			return strings.Contains(strings.ToLower(v), strings.ToLower(c.Value)), nil
 		}
-		re, err := e.compile(c.Value)
+		m, err := compilePattern(c.Value, true, e.patterns())
 		if err != nil {
-			return false, ErrBadFlow
+			return false, err
 		}
-		return re.MatchString(v), nil
+		return m.MatchString(v), nil
 	case flow.CondAll, flow.CondAny:
 		if len(c.Subs) == 0 {
 			return false, ErrBadFlow

@@ -42,6 +42,7 @@ func newEngine(t testing.TB, f *flow.Flow, lang string) *Engine {
 	e := New(f, lang)
 	c := &clock{ms: 1_767_225_600_000}
 	e.SetClock(c.now)
+	e.SetCompiler(goCompile)
 	return e
 }
 
@@ -313,6 +314,7 @@ func TestBranches(t *testing.T) {
 
 func TestCondOperators(t *testing.T) {
 	e := New(testFlow(t), "de")
+	e.SetCompiler(goCompile)
 	e.vars["a"] = "Hello World"
 	e.vars["empty"] = ""
 	v := func(op flow.CondOp, name, val string) flow.Cond { return flow.Cond{Op: op, Var: name, Value: val} }
@@ -329,6 +331,15 @@ func TestCondOperators(t *testing.T) {
 		{v(flow.CondContains, "missing", ""), false},
 		{v(flow.CondMatches, "a", `W.r`), true},
 		{v(flow.CondMatches, "a", `^World`), false},
+		{v(flow.CondMatches, "a", `^Hello`), true},
+		{v(flow.CondMatches, "a", `World$`), true},
+		{v(flow.CondMatches, "a", `Hello$`), false},
+		{v(flow.CondMatches, "a", `^Hello World$`), true},
+		{v(flow.CondMatches, "a", `o\sW`), true},
+		{v(flow.CondMatches, "a", `[Hh]ELLO`), false},
+		{v(flow.CondMatches, "a", `[Hh]ello|xyz`), true},
+		{v(flow.CondMatches, "empty", `^$`), true},
+		{v(flow.CondMatches, "empty", `x?`), true},
 		{v(flow.CondMatches, "missing", `.*`), false},
 		{v(flow.CondIsSet, "empty", ""), true},
 		{v(flow.CondIsSet, "missing", ""), false},
@@ -344,8 +355,12 @@ func TestCondOperators(t *testing.T) {
 			t.Errorf("case %d: %v, %v; want %v", i, got, err, c.want)
 		}
 	}
+	for i, c := range []flow.Cond{v(flow.CondMatches, "a", `(`), v(flow.CondMatches, "a", `[b-a]`)} {
+		if _, err := e.cond(&c, 0); !errors.Is(err, ErrBadPattern) {
+			t.Errorf("bad pattern %d: %v", i, err)
+		}
+	}
 	for i, c := range []flow.Cond{
-		v(flow.CondMatches, "a", `(`),
 		{Op: flow.CondAll},
 		{Op: flow.CondNot},
 		{Op: 99},
@@ -633,7 +648,7 @@ func TestBrokenFlow(t *testing.T) {
 	f.Steps["code"].Pattern = "("
 	e = toFormFlow(t, f)
 	e.Input("hello")
-	if outs := e.Input("AB123"); !errors.Is(lastOut(outs).Err, ErrBadFlow) {
+	if outs := e.Input("AB123"); !errors.Is(lastOut(outs).Err, ErrBadPattern) || e.Status() != Failed {
 		t.Errorf("invalid pattern: %+v", outs)
 	}
 	f = testFlow(t)
@@ -642,8 +657,33 @@ func TestBrokenFlow(t *testing.T) {
 	for _, in := range []string{"hello", "AB123", "3"} {
 		e.Input(in)
 	}
-	if outs := e.Input("2026-01-01"); !errors.Is(lastOut(outs).Err, ErrBadFlow) {
+	if outs := e.Input("2026-01-01"); !errors.Is(lastOut(outs).Err, ErrBadPattern) || e.Status() != Failed {
 		t.Errorf("invalid branch regex: %+v", outs)
+	}
+}
+
+// TestNoCompiler: a flow with patterns needs a compiler; without one the
+// step that uses a pattern stops the engine with ErrNoCompiler (a wiring
+// bug), and steps without patterns run as usual.
+func TestNoCompiler(t *testing.T) {
+	e := toForm(t, "de")
+	e.SetCompiler(nil)
+	e.Input("hello") // a text ask without pattern
+	if e.Status() != Waiting || e.Step() != "code" {
+		t.Fatalf("at %q, %v", e.Step(), e.Status())
+	}
+	outs := e.Input("AB123")
+	if o := lastOut(outs); !errors.Is(o.Err, ErrNoCompiler) || !o.Fatal || e.Status() != Failed {
+		t.Errorf("ask pattern without compiler: %+v", outs)
+	}
+
+	e = toForm(t, "de")
+	for _, in := range []string{"hello", "AB123", "3"} {
+		e.Input(in)
+	}
+	e.SetCompiler(nil) // the branch after the date step has a matches condition
+	if o := lastOut(e.Input("2026-01-01")); !errors.Is(o.Err, ErrNoCompiler) || e.Status() != Failed {
+		t.Errorf("matches without compiler: %+v", o)
 	}
 }
 

@@ -3,7 +3,6 @@ package flowengine
 import (
 	"errors"
 	"math"
-	"sort"
 	"unicode/utf8"
 
 	"siegel/shared/flow"
@@ -60,7 +59,7 @@ func (e *Engine) MarshalState() []byte {
 	for k := range e.vars {
 		names = append(names, k)
 	}
-	sort.Strings(names)
+	sortStrings(names)
 	b = appendUvarint(b, uint64(len(names)))
 	for _, k := range names {
 		b = appendString(b, k)
@@ -338,4 +337,15 @@ func (r *reader) str(limit int) string {
 		return ""
 	}
 	return string(p)
+}
+
+// sortStrings sorts the variable names (at most flow.MaxVariables): an
+// insertion sort, as the generic sorts of sort and slices would add
+// kilobytes to the widget.
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
 }

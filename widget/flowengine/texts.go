@@ -101,7 +101,7 @@ func (e *Engine) retryText(st *flow.Step, err error) string {
 		num := func(p *float64) string { return strconv.FormatFloat(*p, 'f', -1, 64) }
 		switch {
 		case st.Min != nil && st.Max != nil:
-			return strings.NewReplacer("{min}", num(st.Min), "{max}", num(st.Max)).Replace(b.numberBetween)
+			return strings.ReplaceAll(strings.ReplaceAll(b.numberBetween, "{min}", num(st.Min)), "{max}", num(st.Max))
 		case st.Min != nil:
 			return strings.ReplaceAll(b.numberMin, "{min}", num(st.Min))
 		case st.Max != nil:

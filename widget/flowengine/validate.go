@@ -2,8 +2,6 @@ package flowengine
 
 import (
 	"errors"
-	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -33,15 +31,16 @@ var (
 //   - phone: digits, spaces and the separators - / ( ) ., an optional leading
 //     +, with 6 to 15 digits. Stored trimmed with single spaces.
 //   - number: an optional sign, digits and at most one decimal point or
-//     comma; within Min and Max (inclusive). Stored in canonical form
-//     ("3,50" → "3.5").
+//     comma, at most MaxNumberDigits significant digits; within Min and Max
+//     (inclusive). Stored in canonical form ("3,50" → "3.5").
 //   - date: YYYY-MM-DD (or DD.MM.YYYY) naming a real calendar day (years 1
 //     to 9999). Stored as YYYY-MM-DD.
 //
 // An input longer than flow.MaxInputLength characters is refused for every
-// kind. compile compiles Pattern (nil: regexp.Compile); the engine passes
-// its cache.
-func Validate(st *flow.Step, input string, compile func(string) (*regexp.Regexp, error)) (string, error) {
+// kind. compile compiles Pattern (see Compiler; the engine passes its cached
+// one); without it a step with a pattern gives ErrNoCompiler, and a pattern
+// that does not compile ErrBadPattern.
+func Validate(st *flow.Step, input string, compile Compiler) (string, error) {
 	if utf8.RuneCountInString(input) > flow.MaxInputLength {
 		return "", ErrTooLong
 	}
@@ -67,22 +66,16 @@ func Validate(st *flow.Step, input string, compile func(string) (*regexp.Regexp,
 		return "", ErrTooLong
 	}
 	if st.Pattern != "" {
-		if compile == nil {
-			compile = regexp.Compile
-		}
-		re, err := compile(anchored(st.Pattern))
+		m, err := compilePattern(st.Pattern, false, compile)
 		if err != nil {
 			return "", err
 		}
-		if !re.MatchString(s) {
+		if !m.MatchString(s) {
 			return "", ErrPattern
 		}
 	}
 	return s, nil
 }
-
-// anchored makes a pattern match the whole input.
-func anchored(p string) string { return `^(?:` + p + `)$` }
 
 const emailSpecials = "!#$%&'*+/=?^_`{|}~-"
 
@@ -180,36 +173,138 @@ func validPhone(s string) (string, error) {
 	return b.String(), nil
 }
 
+// MaxNumberDigits is the most significant digits a number input may have:
+// up to 15, a decimal number survives the way to a float64 and back, so the
+// engine can check and store it without parsing floats.
+const MaxNumberDigits = 15
+
+// validNumber checks a number input without strconv.ParseFloat (which the
+// widget would link only for this): the stored form is made from the digits
+// themselves, and the bounds are compared in decimal, with the shortest
+// decimal of each bound. For inputs of at most MaxNumberDigits significant
+// digits both give exactly what ParseFloat, the comparison of float64
+// values and FormatFloat(v, 'f', -1, 64) give.
 func validNumber(s string, lo, hi *float64) (string, error) {
 	i := 0
-	if s[0] == '+' || s[0] == '-' {
+	neg := s[0] == '-'
+	if s[0] == '+' || neg {
 		i = 1
 	}
-	digits, seps := 0, 0
+	digits, sep := 0, -1
 	for j := i; j < len(s); j++ {
 		switch c := s[j]; {
 		case c >= '0' && c <= '9':
 			digits++
-		case c == '.' || c == ',':
-			seps++
+		case (c == '.' || c == ',') && sep < 0:
+			sep = j
 		default:
 			return "", ErrFormat
 		}
 	}
-	if digits == 0 || seps > 1 || digits > 30 {
+	if digits == 0 || digits > 30 {
 		return "", ErrFormat
 	}
-	v, err := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
-	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+	ip, fp := s[i:], ""
+	if sep >= 0 {
+		ip, fp = s[i:sep], s[sep+1:]
+	}
+	ip = strings.TrimLeft(ip, "0")
+	fp = strings.TrimRight(fp, "0")
+	d := decimalOf(neg, ip, fp)
+	if len(d.digits) > MaxNumberDigits {
 		return "", ErrFormat
 	}
-	if lo != nil && v < *lo || hi != nil && v > *hi {
+	if lo != nil && d.cmp(floatDecimal(*lo)) < 0 || hi != nil && d.cmp(floatDecimal(*hi)) > 0 {
 		return "", ErrOutOfRange
 	}
-	if v == 0 {
-		v = 0 // no "-0"
+	if d.digits == "" {
+		return "0", nil // no "-0"
 	}
-	return strconv.FormatFloat(v, 'f', -1, 64), nil
+	out := ip
+	if out == "" {
+		out = "0"
+	}
+	if fp != "" {
+		out += "." + fp
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out, nil
+}
+
+// decimal is a number 0.digits × 10^exp: digits without leading or trailing
+// zeros ("" for zero).
+type decimal struct {
+	neg    bool
+	digits string
+	exp    int
+}
+
+// decimalOf returns the decimal ip.fp (ip without leading zeros, fp without
+// trailing ones).
+func decimalOf(neg bool, ip, fp string) decimal {
+	all := ip + fp
+	lead := len(all) - len(strings.TrimLeft(all, "0"))
+	return decimal{neg, strings.TrimRight(all[lead:], "0"), len(ip) - lead}
+}
+
+// floatDecimal returns the shortest decimal that reads back as v.
+func floatDecimal(v float64) decimal {
+	s := strconv.FormatFloat(v, 'e', -1, 64) // -d.ddde±xx
+	neg := s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	e := strings.IndexByte(s, 'e')
+	exp := 0
+	for _, c := range s[e+2:] { // e±dd…
+		exp = exp*10 + int(c-'0')
+	}
+	if s[e+1] == '-' {
+		exp = -exp
+	}
+	mant := s[:e]
+	if len(mant) > 1 {
+		mant = mant[:1] + mant[2:] // drop the point
+	}
+	mant = strings.TrimRight(mant, "0")
+	if mant == "" {
+		return decimal{}
+	}
+	return decimal{neg, mant, exp + 1}
+}
+
+// cmp compares d and o: -1, 0 or +1.
+func (d decimal) cmp(o decimal) int {
+	sign := func(x decimal) int {
+		switch {
+		case x.digits == "":
+			return 0
+		case x.neg:
+			return -1
+		}
+		return 1
+	}
+	sd, so := sign(d), sign(o)
+	if sd != so || sd == 0 {
+		return cmpInt(sd, so)
+	}
+	c := cmpInt(d.exp, o.exp)
+	if c == 0 {
+		c = strings.Compare(d.digits, o.digits) // no trailing zeros: a prefix is smaller
+	}
+	return c * sd
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 func validDate(s string) (string, error) {

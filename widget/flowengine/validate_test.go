@@ -2,6 +2,9 @@ package flowengine
 
 import (
 	"errors"
+	"math"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -96,6 +99,20 @@ func TestValidate(t *testing.T) {
 		{number, ".", "", ErrFormat},
 		{number, "1_000", "", ErrFormat},
 		{number, strings.Repeat("9", 31), "", ErrFormat},
+		{number, "123456789012345", "123456789012345", nil},
+		{number, "-1234567.89012345", "-1234567.89012345", nil},
+		{number, "1234567890123456", "", ErrFormat}, // 16 significant digits
+		{number, "0.1000000000000001", "", ErrFormat},
+		{number, "1" + strings.Repeat("0", 29), "1" + strings.Repeat("0", 29), nil},
+		{number, "0," + strings.Repeat("0", 27) + "1", "0." + strings.Repeat("0", 27) + "1", nil},
+		{number, "000120.0500", "120.05", nil},
+		{number, "-0,000", "0", nil},
+		{number, "1,2,3", "", ErrFormat},
+		{bounded, "-2.5", "-2.5", nil},
+		{bounded, "-2.50000000000001", "", ErrOutOfRange},
+		{bounded, "10", "10", nil},
+		{bounded, "10.0000000000001", "", ErrOutOfRange},
+		{bounded, "-0", "0", nil},
 		{bounded, "-2.5", "-2.5", nil},
 		{bounded, "10", "10", nil},
 		{bounded, "10,0001", "", ErrOutOfRange},
@@ -125,13 +142,23 @@ func TestValidate(t *testing.T) {
 		{date, "morgen", "", ErrFormat},
 	}
 	for _, c := range cases {
-		got, err := Validate(c.st, c.in, nil)
+		got, err := Validate(c.st, c.in, goCompile)
 		if got != c.want || !errors.Is(err, c.err) {
 			t.Errorf("Validate(%v, %q) = %q, %v; want %q, %v", c.st.Input, c.in, got, err, c.want, c.err)
 		}
 	}
-	if _, err := Validate(&flow.Step{Input: flow.InputText, Pattern: "("}, "x", nil); err == nil || isInputError(err) {
-		t.Errorf("invalid pattern: %v", err)
+	for _, p := range []string{"(", `a**`} {
+		_, err := Validate(&flow.Step{Input: flow.InputText, Pattern: p}, "x", goCompile)
+		if !errors.Is(err, ErrBadPattern) || isInputError(err) {
+			t.Errorf("invalid pattern %q: %v", p, err)
+		}
+	}
+	// Without a compiler: fine without a pattern, ErrNoCompiler with one.
+	if got, err := Validate(&flow.Step{Input: flow.InputText}, " x ", nil); got != "x" || err != nil {
+		t.Errorf("no pattern, no compiler: %q, %v", got, err)
+	}
+	if _, err := Validate(pattern, "12345", nil); !errors.Is(err, ErrNoCompiler) {
+		t.Errorf("pattern without compiler: %v", err)
 	}
 }
 
@@ -161,4 +188,134 @@ func TestRetryTexts(t *testing.T) {
 			t.Errorf("case %d: %q, want %q", i, got, c.want)
 		}
 	}
+}
+
+// refNumber is the number check as it was before MaxNumberDigits, on
+// strconv: the same format rules, then ParseFloat, float comparison and
+// FormatFloat.
+func refNumber(s string, lo, hi *float64) (string, error) {
+	i := 0
+	if s[0] == '+' || s[0] == '-' {
+		i = 1
+	}
+	digits, seps := 0, 0
+	for j := i; j < len(s); j++ {
+		switch c := s[j]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' || c == ',':
+			seps++
+		default:
+			return "", ErrFormat
+		}
+	}
+	if digits == 0 || seps > 1 || digits > 30 {
+		return "", ErrFormat
+	}
+	v, err := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
+	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+		return "", ErrFormat
+	}
+	if lo != nil && v < *lo || hi != nil && v > *hi {
+		return "", ErrOutOfRange
+	}
+	if v == 0 {
+		v = 0
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64), nil
+}
+
+// TestNumberMatchesStrconv: for inputs of up to MaxNumberDigits significant
+// digits, validNumber gives what ParseFloat, float comparison and FormatFloat
+// give, for bounds at, next to and away from the value; longer ones are
+// refused.
+func TestNumberMatchesStrconv(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	digits := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('0' + r.IntN(10))
+			if r.IntN(4) == 0 {
+				b[i] = '0'
+			}
+		}
+		return string(b)
+	}
+	checked := 0
+	for range 50000 {
+		s := []string{"", "+", "-"}[r.IntN(3)] + digits(r.IntN(16))
+		if r.IntN(3) > 0 {
+			s += []string{".", ","}[r.IntN(2)] + digits(r.IntN(16))
+		}
+		if strings.Trim(s, "+-.,") == "" || len(strings.Trim(s, "+-.,")) > 30 {
+			continue
+		}
+		sig := strings.TrimRight(strings.TrimLeft(strings.NewReplacer("+", "", "-", "", ".", "", ",", "").Replace(s), "0"), "0")
+		want, _ := refNumber(s, nil, nil)
+		v, _ := strconv.ParseFloat(want, 64)
+		bounds := []float64{v, math.Nextafter(v, math.Inf(1)), math.Nextafter(v, math.Inf(-1)), -v, 0, math.Copysign(0, -1),
+			r.NormFloat64() * math.Pow(10, float64(r.IntN(40)-20)), 5e-324, math.MaxFloat64}
+		for k := range 12 {
+			var lo, hi *float64
+			if k%3 != 0 {
+				lo = &bounds[r.IntN(len(bounds))]
+			}
+			if k%3 != 1 {
+				hi = &bounds[r.IntN(len(bounds))]
+			}
+			got, err := validNumber(s, lo, hi)
+			if len(sig) > MaxNumberDigits {
+				if err != ErrFormat {
+					t.Fatalf("%q (%d significant digits): %q, %v; want ErrFormat", s, len(sig), got, err)
+				}
+				continue
+			}
+			want, werr := refNumber(s, lo, hi)
+			if got != want || err != werr {
+				t.Fatalf("%q in [%v, %v]: %q, %v; strconv: %q, %v", s, deref(lo), deref(hi), got, err, want, werr)
+			}
+			checked++
+		}
+	}
+	if checked < 100000 {
+		t.Fatalf("only %d checks", checked)
+	}
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// FuzzNumber: validNumber gives what the check on strconv gives (refNumber),
+// except that it refuses numbers of more than MaxNumberDigits significant
+// digits.
+func FuzzNumber(f *testing.F) {
+	for _, s := range []string{"3,50", "-0", "+.5", "1e3", "0.1000000000000001", "99999999999999.9"} {
+		f.Add(s, 1.0, 10.0)
+	}
+	f.Fuzz(func(t *testing.T, s string, lo, hi float64) {
+		if s == "" || math.IsNaN(lo) || math.IsNaN(hi) {
+			return
+		}
+		got, err := validNumber(s, &lo, &hi)
+		want, werr := refNumber(s, &lo, &hi)
+		if err == ErrFormat {
+			sig := strings.Trim(strings.Map(func(r rune) rune {
+				if r >= '0' && r <= '9' {
+					return r
+				}
+				return -1
+			}, s), "0")
+			if werr != ErrFormat && len(sig) <= MaxNumberDigits {
+				t.Fatalf("%q refused; before: %q, %v", s, want, werr)
+			}
+			return
+		}
+		if got != want || err != werr {
+			t.Fatalf("%q in [%v, %v]: %q, %v; strconv: %q, %v", s, lo, hi, got, err, want, werr)
+		}
+	})
 }

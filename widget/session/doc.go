@@ -14,12 +14,15 @@
 //	//                                evs, err := s.Reply(conv, text)    (agent)
 //	// a bot transcript entry:        evs, err := s.SendContent(t, c, ms) (visitor)
 //	// a consent receipt:             evs, err := s.SendConsent(c)       (visitor)
-//	// after any of these:            persist s.State() (visitor)
+//	// erase a conversation:          evs, err := s.Erase(conv)          (visitor: own; agent: any)
+//	// correct an own answer:         evs, err := s.Correct(pos, a, ms)  (visitor)
+//	// after any of these:            persist s.State() (visitor; agents persist s.Counter())
 //
 // Every method returns a small slice of events (StatusEvent, MessageEvent, AckEvent,
 // ReceiptEvent, RosterEvent, RosterErrorEvent, ErrorEvent, SendFailedEvent,
 // SeqChangedEvent, RejectedEvent, FetchedEvent, ConversationsEvent,
-// ConsentReceiptsEvent, ConsentFailedEvent) in the order the UI should apply them. A Session is safe for concurrent use, but a Transport must
+// ConsentReceiptsEvent, ConsentFailedEvent, DoneEvent, RequestFailedEvent,
+// ErasedEvent, ReplacedEvent) in the order the UI should apply them. A Session is safe for concurrent use, but a Transport must
 // not call back into the Session from inside Send or Close.
 //
 // The session never reconnects by itself: when a connection ends (or the session
@@ -63,6 +66,29 @@
 // (or push, for agents) becomes a ConsentReceiptsEvent. A receipt the relay
 // refuses for good is dropped with a ConsentFailedEvent; a transient refusal
 // ends the connection and the receipt is sent again after the next Welcome.
+//
+// # Signed requests
+//
+// Erase and Correct queue a signed request (docs/PROTOCOL.md §6.5); requests
+// go out one at a time when the connection is ready, signed by the
+// session's identity over the operation, site, conversation, the
+// connection's challenge nonce, a counter and the body hash. The counter is
+// max(Unix milliseconds, last counter + 1); the last one is restored from
+// State.Counter and reported by Counter, and the caller persists it, so that
+// a request after a reload is never taken for a replay. A correction is
+// sealed when it is sent: a normal envelope of the visitor with the next
+// sequence number (reserved at once) and content type 0x06, sent only when
+// every queued own message is acknowledged. The relay's Done becomes a
+// DoneEvent; an Error a RequestFailedEvent (nothing changed). A request
+// whose connection ends before the answer is sent again after the next
+// Welcome — except a correction whose envelope the Welcome's acked seq
+// already covers (it was carried out: DoneEvent).
+//
+// Erased pushes (and a Gone answer) become an ErasedEvent: a visitor's
+// session then stops for good (as after its own erase's DoneEvent); an
+// agent's session forgets the conversation. A Replaced push becomes a
+// ReplacedEvent; the replaced position is never delivered again, and a
+// Fetched counts every position up to its last position as delivered.
 //
 // # Visitor mode
 //

@@ -134,6 +134,43 @@ type ConsentFailedEvent struct {
 	Code    protocol.ErrorCode
 }
 
+// DoneEvent: the relay carried out a signed request (docs/PROTOCOL.md §6.5).
+// For a correction Pos is the original position that was replaced. After a
+// visitor's erase the session has stopped (a StatusEvent follows).
+type DoneEvent struct {
+	Op   protocol.Operation
+	Conv ids.ConvID
+	Pos  uint64
+}
+
+// RequestFailedEvent: the relay refused a signed request (Code, Reason), or it
+// could not be prepared (Err). Nothing was changed. Code protocol.CodeGone
+// means the conversation no longer exists (an ErasedEvent follows).
+type RequestFailedEvent struct {
+	Op     protocol.Operation
+	Conv   ids.ConvID
+	Code   protocol.ErrorCode
+	Reason string
+	Err    error
+}
+
+// ErasedEvent: the conversation was erased — by this client, on another
+// device, by an agent or by the relay's retention. The caller drops every byte
+// it holds of it. A visitor's session has stopped (a StatusEvent follows); an
+// agent's session has forgotten the conversation.
+type ErasedEvent struct{ Conv ids.ConvID }
+
+// ReplacedEvent: the visitor's envelope at Old was replaced by the correction
+// at New (docs/PROTOCOL.md §6.5); the caller drops what it holds of Old.
+type ReplacedEvent struct {
+	Conv     ids.ConvID
+	Old, New uint64
+}
+
+func (DoneEvent) isEvent()            {}
+func (RequestFailedEvent) isEvent()   {}
+func (ErasedEvent) isEvent()          {}
+func (ReplacedEvent) isEvent()        {}
 func (ConsentReceiptsEvent) isEvent() {}
 func (ConsentFailedEvent) isEvent()   {}
 func (StatusEvent) isEvent()          {}

@@ -37,6 +37,13 @@ type fakeRelay struct {
 	// consentCode, when set, refuses Consent frames with this error code.
 	consentCode protocol.ErrorCode
 	consents    int // Consent frames received
+
+	// Signed requests (request_test.go).
+	counters    map[ids.Key]uint64  // last accepted counter per signer
+	gone        map[ids.ConvID]bool // erased conversations (tombstones)
+	requestCode protocol.ErrorCode  // when set, refuses every Request with this code
+	requests    int                 // Request frames received
+	dropDone    bool                // carry out requests but send no Done
 }
 
 type fakeConv struct {
@@ -185,7 +192,9 @@ func (r *fakeRelay) handle(c *fakeConn, b []byte) {
 			return
 		}
 		for i := f.Since; i < uint64(len(cv.envs)); i++ {
-			c.push(reqID, &protocol.Deliver{Conv: f.Conv, Pos: i + 1, Stored: 1700000000, Envelope: cv.envs[i]})
+			if cv.envs[i] != nil {
+				c.push(reqID, &protocol.Deliver{Conv: f.Conv, Pos: i + 1, Stored: 1700000000, Envelope: cv.envs[i]})
+			}
 		}
 		c.push(reqID, &protocol.Fetched{Conv: f.Conv, LastPos: uint64(len(cv.envs))})
 	case *protocol.Consent:
@@ -210,6 +219,8 @@ func (r *fakeRelay) handle(c *fakeConn, b []byte) {
 				s.push(0, &protocol.ConsentReceipts{Conv: f.Conv, Receipts: cv.receipts})
 			}
 		}
+	case *protocol.Request:
+		r.request(c, reqID, f)
 	case *protocol.Delivered:
 		cv := r.convs[f.Conv]
 		if !agent || cv == nil || f.Pos > uint64(len(cv.envs)) {
@@ -243,13 +254,19 @@ func (r *fakeRelay) hello(c *fakeConn, reqID uint32, h *protocol.Hello) {
 	switch h.Role {
 	case protocol.RoleVisitor:
 		c.conv = ids.ConversationID(h.Site, h.SignKey)
+		if r.gone[c.conv] {
+			c.fail(reqID, protocol.CodeGone)
+			return
+		}
 		cv := r.conv(c.conv)
 		cv.visitor = h.SignKey
 		c.hello = &hc
 		c.push(reqID, &protocol.Welcome{Conv: c.conv, AckedSeq: cv.lastSeq[h.SignKey],
 			DeliveredPos: cv.delivered, Roster: r.roster})
 		for i := h.Since; i < uint64(len(cv.envs)); i++ {
-			c.push(0, &protocol.Deliver{Conv: c.conv, Pos: i + 1, Stored: 1700000000, Envelope: cv.envs[i]})
+			if cv.envs[i] != nil { // nil: replaced by a correction
+				c.push(0, &protocol.Deliver{Conv: c.conv, Pos: i + 1, Stored: 1700000000, Envelope: cv.envs[i]})
+			}
 		}
 		c.push(0, &protocol.Fetched{Conv: c.conv, LastPos: uint64(len(cv.envs))})
 	case protocol.RoleAgent:

@@ -66,6 +66,7 @@ type State struct {
 	Roster        []byte    // the last verified roster, or nil
 	Outbox        [][]byte  // sealed, unacknowledged own envelopes, consecutive seqs ending at NextSeq-1
 	Consents      []Consent // consent receipts not yet confirmed by the relay, oldest first (≤ MaxConsents)
+	Counter       uint64    // the last signed-request counter used (agents persist it too)
 }
 
 type phase uint8
@@ -87,6 +88,7 @@ const (
 	reqFetch
 	reqDelivered
 	reqConsent
+	reqRequest
 )
 
 type request struct {
@@ -133,6 +135,10 @@ type Session struct {
 
 	consents       []Consent // visitor: receipts to send, oldest first
 	consentPending bool      // consents[0] was sent on this connection, no reply yet
+
+	nonce   [32]byte      // the current connection's challenge nonce
+	counter uint64        // the last signed-request counter used
+	reqQ    []*pendingReq // signed requests waiting to be sent or answered, oldest first
 }
 
 // New checks the configuration and restores State. It fails with ErrConfig when the
@@ -144,7 +150,7 @@ func New(cfg Config) (*Session, error) {
 		return nil, ErrConfig
 	}
 	s := &Session{cfg: cfg, me: cfg.Identity, now: cfg.Now, reqs: map[uint32]request{},
-		convs: map[ids.ConvID]*convState{}, rosterVer: cfg.State.RosterVersion}
+		convs: map[ids.ConvID]*convState{}, rosterVer: cfg.State.RosterVersion, counter: cfg.State.Counter}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -234,7 +240,7 @@ func (s *Session) Roster() *roster.Roster {
 func (s *Session) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := State{RosterVersion: s.rosterVer, Roster: clone(s.rosterRaw), LastPos: s.seenBefore}
+	st := State{RosterVersion: s.rosterVer, Roster: clone(s.rosterRaw), LastPos: s.seenBefore, Counter: s.counter}
 	if s.cfg.Role != protocol.RoleVisitor {
 		return st
 	}
@@ -314,6 +320,7 @@ func (s *Session) Connect(t Transport) []Event {
 	s.t, s.phase = t, phaseChallenge
 	clear(s.reqs)
 	s.consentPending = false
+	s.resetRequests()
 	for _, cs := range s.convs {
 		for _, e := range cs.outbox {
 			e.sent = false
@@ -333,6 +340,7 @@ func (s *Session) Disconnected(t Transport) []Event {
 	s.t = nil
 	clear(s.reqs)
 	s.consentPending = false
+	s.resetRequests()
 	if s.phase == phaseStopped {
 		return nil
 	}
@@ -377,6 +385,12 @@ func (s *Session) Receive(t Transport, b []byte) []Event {
 		return s.onConsentReceipts(reqID, f)
 	case *protocol.Error:
 		return s.onError(reqID, f)
+	case *protocol.Done:
+		return s.onDone(reqID, f)
+	case *protocol.Erased:
+		return s.onErased(f)
+	case *protocol.Replaced:
+		return s.onReplaced(f)
 	}
 	return s.drop(ErrProtocol)
 }
@@ -392,6 +406,7 @@ func (s *Session) hangUp() []Event {
 	s.t, s.phase = nil, phaseOffline
 	clear(s.reqs)
 	s.consentPending = false
+	s.resetRequests()
 	if t != nil {
 		t.Close()
 	}
@@ -400,14 +415,20 @@ func (s *Session) hangUp() []Event {
 
 // stop ends the session for good.
 func (s *Session) stop(ev Event) []Event {
+	return append([]Event{ev}, s.halt()...)
+}
+
+// halt ends the session for good and reports the stopped status.
+func (s *Session) halt() []Event {
 	t := s.t
 	s.t, s.phase = nil, phaseStopped
 	clear(s.reqs)
 	s.consentPending = false
+	s.resetRequests()
 	if t != nil {
 		t.Close()
 	}
-	return []Event{ev, StatusEvent{StatusStopped}}
+	return []Event{StatusEvent{StatusStopped}}
 }
 
 func (s *Session) nextReq() uint32 {
@@ -441,6 +462,7 @@ func (s *Session) onChallenge(c *protocol.Challenge) []Event {
 		h.Since = s.convs[s.conv].pos.upTo
 	}
 	protocol.SignHello(c.Nonce, &h, s.me.Sign)
+	s.nonce = c.Nonce
 	if err := s.send(request{kind: reqHello}, &h); err != nil {
 		return []Event{ErrorEvent{Err: err}, StatusEvent{StatusOffline}}
 	}
@@ -468,11 +490,13 @@ func (s *Session) onWelcome(w *protocol.Welcome) []Event {
 		cs := s.convs[s.conv]
 		cs.acked = w.AckedSeq
 		evs = s.settle(evs, s.conv, cs, true)
+		evs = s.settleRequests(evs, w.AckedSeq)
 		if w.DeliveredPos > 0 {
 			evs = append(evs, ReceiptEvent{Conv: s.conv, Pos: w.DeliveredPos})
 		}
 		evs = s.transmit(evs, s.conv, cs)
-		return s.transmitConsent(evs)
+		evs = s.transmitConsent(evs)
+		return s.transmitRequest(evs)
 	}
 	for conv, cs := range s.convs {
 		if cs.synced {
@@ -480,7 +504,7 @@ func (s *Session) onWelcome(w *protocol.Welcome) []Event {
 			evs = s.transmit(evs, conv, cs)
 		}
 	}
-	return evs
+	return s.transmitRequest(evs)
 }
 
 // recipients returns the de-duplicated box keys a message in conv goes to (Seal
@@ -596,7 +620,7 @@ func (s *Session) onAck(reqID uint32, a *protocol.Ack) []Event {
 	}
 	delete(s.reqs, reqID)
 	s.ownCommitted(cs, a.Seq, nil)
-	return []Event{AckEvent{Conv: a.Conv, Seq: a.Seq, Pos: a.Pos}}
+	return s.transmitRequest([]Event{AckEvent{Conv: a.Conv, Seq: a.Seq, Pos: a.Pos}})
 }
 
 // ownCommitted records that own seq is committed. The outbox entry with that seq
@@ -666,6 +690,9 @@ func (s *Session) onFetched(f *protocol.Fetched) []Event {
 		return s.drop(ErrProtocol)
 	}
 	cs := s.state(f.Conv)
+	// Everything up to LastPos has been delivered: a position that did not
+	// come is no longer stored (its envelope was replaced by a correction).
+	cs.pos.fill(f.LastPos)
 	evs := []Event{FetchedEvent{Conv: f.Conv, LastPos: f.LastPos}}
 	if s.cfg.Role == protocol.RoleAgent && !cs.synced && cs.pos.upTo >= f.LastPos {
 		cs.synced = true
@@ -688,8 +715,17 @@ func (s *Session) onError(reqID uint32, f *protocol.Error) []Event {
 		case protocol.CodeUnknownSite, protocol.CodeForbidden, protocol.CodeUnsupportedVersion:
 			ev.Fatal = true
 			return s.stop(ev)
+		case protocol.CodeGone:
+			if s.cfg.Role == protocol.RoleVisitor {
+				// The conversation was erased (here, on another device, by an
+				// agent or by retention): nothing of it may be sent again.
+				s.reqQ = nil
+				return append([]Event{ev, ErasedEvent{Conv: s.conv}}, s.halt()...)
+			}
 		}
 		return append([]Event{ev}, s.hangUp()...)
+	case reqRequest:
+		return s.onRequestError(f)
 	case reqConsent:
 		switch f.Code {
 		case protocol.CodeRateLimited, protocol.CodeInternal, protocol.CodeState:
@@ -892,6 +928,23 @@ type posSet struct {
 }
 
 func (p *posSet) has(pos uint64) bool { return pos <= p.upTo || p.above[pos] }
+
+// fill records every position up to pos as seen.
+func (p *posSet) fill(pos uint64) {
+	if pos <= p.upTo {
+		return
+	}
+	for q := range p.above {
+		if q <= pos {
+			delete(p.above, q)
+		}
+	}
+	p.upTo = pos
+	for p.above[p.upTo+1] {
+		delete(p.above, p.upTo+1)
+		p.upTo++
+	}
+}
 
 func (p *posSet) add(pos uint64) {
 	if pos <= p.upTo {

@@ -50,6 +50,9 @@ func (w *world) open(conv ids.ConvID, id *envelope.Identity) []string {
 	w.t.Helper()
 	var out []string
 	for _, raw := range w.relay.convs[conv].envs {
+		if raw == nil {
+			continue
+		}
 		o, err := envelope.Open(raw, id, w.site, conv)
 		if err != nil {
 			w.t.Fatalf("open stored envelope: %v", err)

@@ -3,7 +3,6 @@ package visitor
 import (
 	"encoding/base64"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,8 +23,8 @@ func LoadFlow(data, revision string) (*flow.Flow, uint32, error) {
 	if data == "" {
 		return nil, 0, nil
 	}
-	rev, err := strconv.ParseUint(strings.TrimSpace(revision), 10, 32)
-	if err != nil || rev == 0 {
+	rev, ok := parseRevision(strings.TrimSpace(revision))
+	if !ok || rev == 0 {
 		return nil, 0, ErrFlow
 	}
 	b, err := base64.StdEncoding.Strict().DecodeString(data)
@@ -36,7 +35,23 @@ func LoadFlow(data, revision string) (*flow.Flow, uint32, error) {
 	if err != nil {
 		return nil, 0, ErrFlow
 	}
-	return f, uint32(rev), nil
+	return f, rev, nil
+}
+
+// parseRevision parses a decimal uint32, as strconv.ParseUint(s, 10, 32)
+// does. (Not strconv: its parse errors quote the input, which links the
+// quoting tables into the widget.)
+func parseRevision(s string) (uint32, bool) {
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		if n = n*10 + uint64(s[i]-'0'); n > 1<<32-1 {
+			return 0, false
+		}
+	}
+	return uint32(n), s != ""
 }
 
 // PickLang returns the flow language for the browser's preferred languages
@@ -63,9 +78,17 @@ func PickLang(f *flow.Flow, languages []string) string {
 
 // BotState is what the widget keeps of the bot between page loads.
 type BotState struct {
-	Revision uint32 // the flow revision the engine state belongs to (≥ 1)
-	Sealed   uint32 // transcript entries already sealed into the outbox
-	Engine   []byte // flowengine MarshalState
+	Revision    uint32            // the flow revision the engine state belongs to (≥ 1)
+	Sealed      uint32            // transcript entries already sealed into the outbox
+	Engine      []byte            // flowengine MarshalState
+	Corrections []LocalCorrection // answers corrected before they were sent, by ascending index
+}
+
+// LocalCorrection is an answer the visitor corrected while it was kept only in
+// this browser: the transcript entry at Index shows (and is sent with) Value.
+type LocalCorrection struct {
+	Index uint32
+	Value string
 }
 
 // Bot runs the site's flow for the visitor (widget/flowengine) and decides which
@@ -88,6 +111,7 @@ type Bot struct {
 	revision uint32
 	sealed   int
 	t        []flowengine.Entry // transcript cache, refreshed after every engine call
+	corr     map[int]string     // local corrections by transcript index
 }
 
 // NewBot returns a bot that has not started yet. privacyURL is the site's
@@ -110,9 +134,20 @@ func RestoreBot(f *flow.Flow, revision uint32, st BotState, privacyURL string, n
 		return nil, ErrFlow
 	}
 	b := &Bot{f: f, eng: eng, revision: revision}
+	for _, c := range st.Corrections {
+		if b.corr == nil {
+			b.corr = map[int]string{}
+		}
+		b.corr[int(c.Index)] = c.Value
+	}
 	b.setup(privacyURL, now)
 	if uint64(st.Sealed) > uint64(len(b.t)) {
 		return nil, ErrFlow
+	}
+	for i := range b.corr {
+		if !b.correctable(i) {
+			return nil, ErrFlow
+		}
 	}
 	b.sealed = int(st.Sealed)
 	return b, nil
@@ -125,12 +160,36 @@ func (b *Bot) setup(privacyURL string, now func() time.Time) {
 	if privacyURL != "" {
 		b.eng.SetPrivacyURL(privacyURL)
 	}
-	b.t = b.eng.Transcript()
+	b.refresh()
 }
+
+// refresh reads the engine's transcript and applies the local corrections.
+func (b *Bot) refresh() {
+	b.t = b.eng.Transcript()
+	for i, v := range b.corr {
+		if i < len(b.t) {
+			b.t[i].Text = v
+		}
+	}
+}
+
+// SetCompiler sets the compiler for the flow's patterns (flowengine.Compiler;
+// the widget passes the browser's RegExp). A flow with patterns needs one.
+func (b *Bot) SetCompiler(c flowengine.Compiler) { b.eng.SetCompiler(c) }
 
 // State returns what to persist.
 func (b *Bot) State() BotState {
-	return BotState{Revision: b.revision, Sealed: uint32(b.sealed), Engine: b.eng.MarshalState()}
+	st := BotState{Revision: b.revision, Sealed: uint32(b.sealed), Engine: b.eng.MarshalState()}
+	for i, v := range b.corr {
+		c := LocalCorrection{Index: uint32(i), Value: v}
+		j := len(st.Corrections)
+		st.Corrections = append(st.Corrections, c)
+		for ; j > 0 && st.Corrections[j-1].Index > c.Index; j-- {
+			st.Corrections[j] = st.Corrections[j-1]
+		}
+		st.Corrections[j] = c
+	}
+	return st
 }
 
 // Flow returns the flow.
@@ -166,7 +225,7 @@ func (b *Bot) Consent(accept bool) []flowengine.Output { return b.after(b.eng.Co
 func (b *Bot) Input(text string) []flowengine.Output { return b.after(b.eng.Input(text)) }
 
 func (b *Bot) after(out []flowengine.Output) []flowengine.Output {
-	b.t = b.eng.Transcript()
+	b.refresh()
 	return out
 }
 

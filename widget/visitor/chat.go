@@ -2,6 +2,7 @@ package visitor
 
 import (
 	"errors"
+	"time"
 
 	"siegel/shared/flow"
 	"siegel/widget/flowengine"
@@ -17,6 +18,9 @@ type Update struct {
 	Hint    string // a hint for the composer
 	Clear   bool   // the input was taken: empty the control it came from
 	Connect bool   // something waits for the relay: connect unless connected
+	Data    bool   // what the "My data" menu shows changed (see Chat.MyData)
+	// Results of the visitor's requests (corrections, the erasure).
+	Results []Result
 }
 
 func (u *Update) merge(m *Model, c Changes) {
@@ -25,6 +29,7 @@ func (u *Update) merge(m *Model, c Changes) {
 	}
 	u.Status = u.Status || c.Status
 	u.Alert = u.Alert || c.Alert
+	u.Data = u.Data || len(c.Messages) > 0
 	u.Unread = u.Unread || c.Unread
 	m.order(&u.Changes)
 }
@@ -40,6 +45,16 @@ type Chat struct {
 	sess   *session.Session
 	prompt Prompt
 	shown  int // transcript entries shown so far (from local state or the session)
+
+	// The visitor's rights (rights.go).
+	hist      History
+	remote    bool // the relay knows the conversation whatever this browser holds
+	erased    bool // the conversation was erased
+	connected bool // a connection reached Ready in this page load
+	flow      *flow.Flow
+	lang      string
+	clock     func() time.Time
+	compile   flowengine.Compiler
 }
 
 // NewChat returns the chat for a session and an optional bot.
@@ -171,11 +186,15 @@ func (c *Chat) send(u *Update, text string) {
 func (c *Chat) Apply(evs []session.Event) Update {
 	var u Update
 	u.merge(c.model, c.model.Apply(evs))
-	if c.bot != nil {
+	c.rights(&u, evs)
+	if c.bot != nil && !c.erased {
 		c.share(&u)
 	}
 	return u
 }
+
+// SetClock sets the clock for the times of corrections (nil: time.Now).
+func (c *Chat) SetClock(now func() time.Time) { c.clock = now }
 
 // handle shows the engine's new transcript entries, takes the prompt, reask
 // and errors from its outputs and shares what may be shared.

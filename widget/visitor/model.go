@@ -103,7 +103,9 @@ type Message struct {
 	State State
 	Seq   uint64 // own messages: sequence number
 	Pos   uint64 // position in the conversation; 0 while unknown
-	order uint64 // arrival order, for messages without a position
+	// Corrected: an answer the visitor corrected (Text is the new value).
+	Corrected bool
+	order     uint64 // arrival order, for messages without a position
 }
 
 // StateText returns the visible text for the message's state ("" for none).
@@ -460,6 +462,10 @@ func (m *Model) message(c *Changes, ev session.MessageEvent) {
 	if ev.Pos > 0 && m.hasPos(ev.Pos) {
 		return
 	}
+	if ev.Own && ev.Type == content.TypeCorrection {
+		m.correction(c, ev)
+		return
+	}
 	if ev.Own {
 		from, text, ok := m.ownContent(ev)
 		if !ok {
@@ -562,4 +568,38 @@ func (m *Model) statusEvent(c *Changes, st session.Status) {
 	}
 	m.status = st
 	c.Status = m.Status() != before || c.Status
+}
+
+// correction shows the visitor's corrected answer in place of the original:
+// the message at the original position takes the new value, or (after a
+// reload, when the relay no longer has the original) a message placed where
+// the original was.
+func (m *Model) correction(c *Changes, ev session.MessageEvent) {
+	cr, err := content.DecodeCorrection(ev.Content)
+	if err != nil || ev.Pending || ev.Pos == 0 {
+		return
+	}
+	for _, msg := range m.msgs {
+		if msg.Pos == cr.Pos && msg.From == FromVisitor {
+			msg.Text, msg.Corrected = cr.Answer.Value, true
+			c.add(msg)
+			return
+		}
+	}
+	msg := m.newMessage(FromVisitor, m.s.VisitorName, cr.Answer.Value)
+	msg.Pos, msg.Corrected = cr.Pos, true
+	m.sentState(msg)
+	m.place(msg)
+	c.add(msg)
+}
+
+// correctEntry shows the corrected value of transcript entry i (corrected in
+// this browser before it was sent).
+func (m *Model) correctEntry(i int, value string) Changes {
+	var c Changes
+	if msg := m.entries[i]; msg != nil {
+		msg.Text, msg.Corrected = value, true
+		c.add(msg)
+	}
+	return c
 }

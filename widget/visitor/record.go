@@ -3,23 +3,31 @@
 // decides which transcript entries leave the browser, and when), the chat logic
 // (Chat: routes the visitor's actions to the bot or the session, and the bot's
 // prompts to the view), the view-model of the chat (messages, status, alert,
-// unread count) and the reconnect backoff. The DOM wiring lives in
-// widget/cmd/visitor.
+// unread count), the reconnect backoff, and the visitor's rights: the "My
+// data" view (History, View), corrections and the erasure (rights.go), the
+// export files (export.go) and the conversation code (code.go). The DOM
+// wiring lives in widget/cmd/visitor.
 package visitor
 
 import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"unicode/utf8"
 
+	"siegel/shared/content"
 	"siegel/shared/envelope"
 	"siegel/shared/ids"
 	"siegel/widget/session"
 )
 
 // RecordVersion is the version byte of the storage record written now.
-// DecodeRecord also reads version 1 (written before the bot).
-const RecordVersion = 2
+// DecodeRecord also reads versions 1 (written before the bot) and 2 (before
+// signed requests).
+const RecordVersion = 3
+
+// MaxLocalCorrections is the largest number of local corrections a record holds.
+const MaxLocalCorrections = 1024
 
 // MaxRoster is the largest roster a record holds (a roster of 64 agents with the
 // longest names is 9410 bytes).
@@ -57,9 +65,12 @@ func StorageKey(site ids.SiteID) string { return "siegel.v1." + site.String() }
 //	u32  transcript entries sealed
 //	u32  engine state length  0 … MaxBotState (≥ 1 when the flow revision is)
 //	[..] engine state         (widget/flowengine MarshalState)
+//	u64  request counter      the last signed-request counter used
+//	u16  local corrections k  0 … MaxLocalCorrections (0 without a flow revision)
+//	k ×  (u32 transcript index, strictly ascending; u32 length 1 … 16384; [..] UTF-8 value)
 //
-// Version 1 ends after the outbox. The text form stored in localStorage is
-// standard base64 with padding.
+// Version 1 ends after the outbox, version 2 after the engine state. The text
+// form stored in localStorage is standard base64 with padding.
 type Record struct {
 	Seed, BoxPriv [32]byte
 	State         session.State
@@ -100,7 +111,15 @@ func (r *Record) Encode() []byte {
 	b = binary.BigEndian.AppendUint32(b, r.Bot.Revision)
 	b = binary.BigEndian.AppendUint32(b, r.Bot.Sealed)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(r.Bot.Engine)))
-	return append(b, r.Bot.Engine...)
+	b = append(b, r.Bot.Engine...)
+	b = binary.BigEndian.AppendUint64(b, st.Counter)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(r.Bot.Corrections)))
+	for _, c := range r.Bot.Corrections {
+		b = binary.BigEndian.AppendUint32(b, c.Index)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(c.Value)))
+		b = append(b, c.Value...)
+	}
+	return b
 }
 
 // EncodeText returns the base64 text form of r for localStorage.
@@ -114,7 +133,7 @@ func (r *Record) EncodeText() string { return base64.StdEncoding.EncodeToString(
 func DecodeRecord(b []byte) (*Record, error) {
 	d := reader{b: b}
 	version := d.u8()
-	if version != 1 && version != RecordVersion {
+	if version < 1 || version > RecordVersion {
 		return nil, ErrRecord
 	}
 	r := &Record{}
@@ -147,7 +166,7 @@ func DecodeRecord(b []byte) (*Record, error) {
 		}
 		st.Outbox = append(st.Outbox, raw)
 	}
-	if version == RecordVersion {
+	if version >= 2 {
 		n := int(d.u8())
 		if n > session.MaxConsents {
 			return nil, ErrRecord
@@ -175,6 +194,26 @@ func DecodeRecord(b []byte) (*Record, error) {
 		}
 		if n > 0 {
 			bot.Engine = append([]byte(nil), d.take(n)...)
+		}
+	}
+	if version >= 3 {
+		st.Counter = d.u64()
+		k := int(d.u16())
+		if k > MaxLocalCorrections || k > 0 && r.Bot.Revision == 0 {
+			return nil, ErrRecord
+		}
+		for i := 0; i < k && !d.bad; i++ {
+			c := LocalCorrection{Index: d.u32()}
+			n := d.u32()
+			if n == 0 || n > content.MaxText || i > 0 && c.Index <= r.Bot.Corrections[i-1].Index {
+				return nil, ErrRecord
+			}
+			v := d.take(int(n))
+			if d.bad || !utf8.Valid(v) {
+				return nil, ErrRecord
+			}
+			c.Value = string(v)
+			r.Bot.Corrections = append(r.Bot.Corrections, c)
 		}
 	}
 	if d.bad || len(d.b) != 0 {

@@ -88,8 +88,9 @@ func TestRecordStrict(t *testing.T) {
 	cases := map[string][]byte{
 		"empty":         nil,
 		"version 0":     mut(func(b []byte) []byte { b[0] = 0; return b }),
-		"version 3":     mut(func(b []byte) []byte { b[0] = 3; return b }),
+		"version 4":     mut(func(b []byte) []byte { b[0] = 4; return b }),
 		"version 1":     mut(func(b []byte) []byte { b[0] = 1; return b }), // v2 fields left over
+		"version 2":     mut(func(b []byte) []byte { b[0] = 2; return b }), // v3 fields left over
 		"trailing":      append(bytes.Clone(good), 0),
 		"truncated":     good[:len(good)-1],
 		"header only":   good[:hdr],
@@ -147,8 +148,8 @@ func TestRecordBotAndConsents(t *testing.T) {
 		t.Fatalf("round trip:\n got %+v\nwant %+v", got, r)
 	}
 	good := r.Encode()
-	tail := len(good) - len(r.Bot.Engine) - 12 // flow revision
-	consents := tail - 2*37 - 1                // consent count
+	tail := len(good) - 10 - len(r.Bot.Engine) - 12 // flow revision
+	consents := tail - 2*37 - 1                     // consent count
 	mut := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
 	for name, b := range map[string][]byte{
 		"consent count":    mut(func(b []byte) []byte { b[consents] = 3; return b }),
@@ -160,6 +161,7 @@ func TestRecordBotAndConsents(t *testing.T) {
 		"engine too large": mut(func(b []byte) []byte { binary.BigEndian.PutUint32(b[tail+8:], MaxBotState+1); return b }),
 		"revision 0":       mut(func(b []byte) []byte { binary.BigEndian.PutUint32(b[tail:], 0); return b }),
 		"no bot fields":    good[:tail],
+		"no v3 fields":     good[:len(good)-10],
 		"trailing":         append(bytes.Clone(good), 0),
 	} {
 		if _, err := DecodeRecord(b); !errors.Is(err, ErrRecord) {
@@ -185,8 +187,8 @@ func TestRecordBotAndConsents(t *testing.T) {
 // conversation keys and queue survive the update.
 func TestRecordVersion1(t *testing.T) {
 	r := sampleRecord(t, 2)
-	v2 := r.Encode()
-	v1 := append([]byte{1}, v2[1:len(v2)-1-12]...) // no consents, no bot fields
+	v3 := r.Encode()
+	v1 := append([]byte{1}, v3[1:len(v3)-10-1-12]...) // no consents, no bot fields, no counter
 	got, err := DecodeRecord(v1)
 	if err != nil {
 		t.Fatal(err)
@@ -194,11 +196,69 @@ func TestRecordVersion1(t *testing.T) {
 	if !reflect.DeepEqual(got, r) {
 		t.Fatalf("version 1:\n got %+v\nwant %+v", got, r)
 	}
-	if !bytes.Equal(got.Encode(), v2) {
-		t.Fatal("a version 1 record is not rewritten as version 2")
+	if !bytes.Equal(got.Encode(), v3) {
+		t.Fatal("a version 1 record is not rewritten as version 3")
 	}
 	if _, err := DecodeRecord(append(v1, 0)); !errors.Is(err, ErrRecord) {
 		t.Fatalf("version 1 with trailing byte: %v", err)
+	}
+}
+
+// A record written before signed requests (version 2) is still read, with
+// counter 0 and no local corrections.
+func TestRecordVersion2(t *testing.T) {
+	r := botRecord(t)
+	v3 := r.Encode()
+	v2 := append([]byte{2}, v3[1:len(v3)-10]...)
+	got, err := DecodeRecord(v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, r) {
+		t.Fatalf("version 2:\n got %+v\nwant %+v", got, r)
+	}
+	if !bytes.Equal(got.Encode(), v3) {
+		t.Fatal("a version 2 record is not rewritten as version 3")
+	}
+}
+
+// Version 3 keeps the request counter and the answers corrected in the browser.
+func TestRecordCounterAndCorrections(t *testing.T) {
+	r := botRecord(t)
+	r.State.Counter = 1750000000123
+	r.Bot.Corrections = []LocalCorrection{{Index: 4, Value: "neu@example.com"}, {Index: 9, Value: "Zoë"}}
+	good := r.Encode()
+	got, err := DecodeRecordText(r.EncodeText())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, r) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", got, r)
+	}
+	// Offsets from the end: the second correction's value, its length, its index.
+	second := len(good) - len("Zoë")
+	first := second - 8 - len("neu@example.com")
+	count := first - 8 - 2
+	mut := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
+	for name, b := range map[string][]byte{
+		"unsorted":    mut(func(b []byte) []byte { binary.BigEndian.PutUint32(b[second-8:], 4); return b }),
+		"zero length": mut(func(b []byte) []byte { binary.BigEndian.PutUint32(b[first-4:], 0); return b }),
+		"long length": mut(func(b []byte) []byte { binary.BigEndian.PutUint32(b[second-4:], 5); return b }),
+		"bad utf-8":   mut(func(b []byte) []byte { b[len(b)-1] = 0xff; return b }),
+		"count high":  mut(func(b []byte) []byte { binary.BigEndian.PutUint16(b[count:], 3); return b }),
+		"count huge":  mut(func(b []byte) []byte { binary.BigEndian.PutUint16(b[count:], MaxLocalCorrections+1); return b }),
+		"trailing":    append(bytes.Clone(good), 0),
+		"truncated":   good[:len(good)-1],
+		"no counter":  good[:count-8],
+	} {
+		if _, err := DecodeRecord(b); !errors.Is(err, ErrRecord) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// Corrections belong to a bot state.
+	r.Bot = BotState{Corrections: r.Bot.Corrections}
+	if _, err := DecodeRecord(r.Encode()); !errors.Is(err, ErrRecord) {
+		t.Fatalf("corrections without a bot: %v", err)
 	}
 }
 
@@ -214,6 +274,10 @@ func FuzzState(f *testing.F) {
 	f.Add(sampleRecord(f, 0).Encode())
 	f.Add(sampleRecord(f, 2).Encode())
 	f.Add(botRecord(f).Encode())
+	withCorr := botRecord(f)
+	withCorr.State.Counter = 42
+	withCorr.Bot.Corrections = []LocalCorrection{{Index: 1, Value: "x"}}
+	f.Add(withCorr.Encode())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := DecodeRecord(b)
 		if err != nil {

@@ -31,6 +31,15 @@ type testRelay struct {
 	lastSeq  uint64
 	receipts []protocol.ConsentReceipt
 	conns    []*testConn
+	counter  uint64             // last accepted request counter
+	erased   bool               // the conversation was erased
+	refuse   protocol.ErrorCode // when set, signed requests are refused with it
+	hellos   []helloOf
+}
+
+type helloOf struct {
+	conn *testConn
+	key  ids.Key
 }
 
 type testConn struct {
@@ -73,10 +82,17 @@ func (r *testRelay) handle(c *testConn, b []byte) {
 		if !protocol.VerifyHello(c.nonce, f) || f.Site != r.site || f.Role != protocol.RoleVisitor {
 			r.t.Fatal("relay: bad hello")
 		}
+		if r.erased {
+			c.push(reqID, &protocol.Error{Code: protocol.CodeGone, Reason: "gone"})
+			return
+		}
 		c.hello, c.conv = true, ids.ConversationID(f.Site, f.SignKey)
+		r.hellos = append(r.hellos, helloOf{conn: c, key: f.SignKey})
 		c.push(reqID, &protocol.Welcome{Conv: c.conv, AckedSeq: r.lastSeq, Roster: r.roster})
 		for i := f.Since; i < uint64(len(r.envs)); i++ {
-			c.push(0, &protocol.Deliver{Conv: c.conv, Pos: i + 1, Stored: 1750000000, Envelope: r.envs[i]})
+			if r.envs[i] != nil { // nil: replaced by a correction
+				c.push(0, &protocol.Deliver{Conv: c.conv, Pos: i + 1, Stored: 1750000000, Envelope: r.envs[i]})
+			}
 		}
 		c.push(0, &protocol.Fetched{Conv: c.conv, LastPos: uint64(len(r.envs))})
 	case *protocol.Send:
@@ -107,9 +123,51 @@ func (r *testRelay) handle(c *testConn, b []byte) {
 			r.receipts = append(r.receipts, rec)
 		}
 		c.push(reqID, &protocol.ConsentReceipts{Conv: c.conv, Receipts: r.receipts})
+	case *protocol.Request:
+		r.request(c, reqID, f)
 	default:
 		r.t.Fatalf("relay: unexpected frame %T", f)
 	}
+}
+
+// request carries out a signed request (docs/PROTOCOL.md §6.5) after checking
+// it as the relay does.
+func (r *testRelay) request(c *testConn, reqID uint32, f *protocol.Request) {
+	if !c.hello || !f.BodyHashValid() || f.Conv != c.conv || f.Counter <= r.counter {
+		r.t.Fatalf("relay: bad request %+v", f)
+	}
+	var key ids.Key
+	for _, h := range r.hellos {
+		if h.conn == c {
+			key = h.key
+		}
+	}
+	if !protocol.VerifyRequest(key, r.site, c.nonce, f) {
+		r.t.Fatal("relay: request signature does not verify")
+	}
+	if r.refuse != 0 {
+		c.push(reqID, &protocol.Error{Code: r.refuse, Reason: r.refuse.String()})
+		return
+	}
+	r.counter = f.Counter
+	if f.Op == protocol.OpErase {
+		r.erased, r.envs, r.receipts = true, nil, nil
+		c.push(reqID, &protocol.Done{Op: f.Op, Conv: f.Conv})
+		c.push(0, &protocol.Erased{Conv: f.Conv})
+		return
+	}
+	orig, raw, ok := f.Correction()
+	e, err := envelope.Verify(raw)
+	if !ok || err != nil || e.Seq != r.lastSeq+1 || orig > uint64(len(r.envs)) || r.envs[orig-1] == nil {
+		r.t.Fatalf("relay: bad correction: %v", err)
+	}
+	r.lastSeq = e.Seq
+	r.envs[orig-1] = nil
+	r.envs = append(r.envs, raw)
+	pos := uint64(len(r.envs))
+	c.push(reqID, &protocol.Done{Op: f.Op, Conv: f.Conv})
+	c.push(0, &protocol.Deliver{Conv: c.conv, Pos: pos, Stored: 1750000000, Envelope: raw})
+	c.push(0, &protocol.Replaced{Conv: c.conv, OldPos: orig, NewPos: pos})
 }
 
 // testWorld is a site with an owner, one agent, a relay and a compiled flow.
@@ -169,8 +227,9 @@ type testWidget struct {
 	sess    *session.Session
 	chat    *Chat
 	conn    *testConn
-	connect bool // some Update asked to connect
-	offline bool // do not connect when asked
+	connect bool     // some Update asked to connect
+	offline bool     // do not connect when asked
+	results []Result // results of the visitor's requests, from every Update
 }
 
 // open starts a widget from a stored record text ("" for a first visit).
@@ -224,9 +283,10 @@ func (tw *testWidget) note(u Update) Update {
 		tw.connect = true
 		if !tw.offline && (tw.conn == nil || tw.conn.closed) {
 			tw.conn = tw.w.relay.dial()
-			tw.chat.Apply(tw.sess.Connect(tw.conn))
+			tw.results = append(tw.results, tw.chat.Apply(tw.sess.Connect(tw.conn)).Results...)
 		}
 	}
+	tw.results = append(tw.results, u.Results...)
 	tw.pump()
 	return u
 }
@@ -236,7 +296,7 @@ func (tw *testWidget) pump() {
 	for tw.conn != nil && len(tw.conn.toClient) > 0 {
 		b := tw.conn.toClient[0]
 		tw.conn.toClient = tw.conn.toClient[1:]
-		tw.chat.Apply(tw.sess.Receive(tw.conn, b))
+		tw.results = append(tw.results, tw.chat.Apply(tw.sess.Receive(tw.conn, b)).Results...)
 	}
 }
 

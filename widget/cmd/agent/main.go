@@ -7,6 +7,7 @@
 package main
 
 import (
+	"strconv"
 	"time"
 
 	"siegel/widget/agent"
@@ -70,6 +71,16 @@ func (p *platform) Dial(url string, h agent.Handlers) (session.Transport, error)
 func (p *platform) LoadKey() (string, bool)   { return jsbridge.StorageGet(agent.StorageKey) }
 func (p *platform) SaveKey(text string) error { return jsbridge.StorageSet(agent.StorageKey, text) }
 func (p *platform) RemoveKey()                { jsbridge.StorageRemove(agent.StorageKey) }
+
+func (p *platform) LoadCounter() uint64 {
+	v, _ := jsbridge.StorageGet(agent.CounterKey)
+	n, _ := strconv.ParseUint(v, 10, 64)
+	return n
+}
+
+func (p *platform) SaveCounter(n uint64) {
+	jsbridge.StorageSet(agent.CounterKey, strconv.FormatUint(n, 10))
+}
 
 func (p *platform) FetchText(url string, done func(string, error)) { jsbridge.FetchText(url, done) }
 

@@ -58,7 +58,8 @@ type view struct {
 	// header
 	who, status, retry      el
 	reconnect, export, lock el
-	errBox, body            el
+	errBox, notice, body    el
+	lastNotice              string
 	mode                    mode
 	lastPhase               agent.Phase
 	lastErr, lastTitle      string
@@ -83,6 +84,10 @@ type view struct {
 	reply, replyForm          el
 	focusChat                 bool
 	drafts                    map[ids.ConvID]string // unsent reply text per conversation
+
+	// deleting the open conversation
+	listH, chatSec, delBtn, delBox, delConfirm, delCancel el
+	confirming                                            bool // the confirmation is shown for the open conversation
 }
 
 func newView(root el, app *agent.App) *view {
@@ -98,9 +103,10 @@ func newView(root el, app *agent.App) *view {
 		E("h1", Text(t.Title)), v.who, E("span", Class("sa-spacer")),
 		v.status, v.retry, v.reconnect, v.export, v.lock))
 	v.errBox = E("p", Class("sa-error"), tid("agent-error"), Attr("role", "alert"))
+	v.notice = E("p", Class("sa-notice"), tid("agent-notice"), Attr("role", "status"))
 	v.body = E("div", Class("sa-body"))
 	root.Clear()
-	root.Append(header, v.errBox, v.body)
+	root.Append(header, v.errBox, v.notice, v.body)
 	setHidden(v.errBox, true)
 	setHidden(v.reconnect, true)
 	setHidden(v.export, true)
@@ -148,6 +154,10 @@ func (v *view) render() {
 		v.lastErr = e
 		v.errBox.SetText(e)
 		setHidden(v.errBox, e == "")
+	}
+	if n := a.Notice(); n != v.lastNotice {
+		v.lastNotice = n
+		v.notice.SetText(n)
 	}
 
 	// Body.
@@ -292,6 +302,7 @@ func (v *view) buildInbox() el {
 	v.list = E("ul", tid("agent-conversations"), Attr("aria-labelledby", "sa-list-h"))
 	v.listEmpty = E("p", Class("sa-empty"), Text(t.NoConversations))
 	listH := E("h2", Attr("id", "sa-list-h"), Attr("tabindex", "-1"), Text(t.Conversations))
+	v.listH = listH
 	nav := E("nav", Class("sa-list"), Attr("aria-labelledby", "sa-list-h"), Kids(listH, v.listEmpty, v.list))
 
 	v.back = E("button", Attr("type", "button"), Class("sa-secondary", "sa-back"), tid("agent-back"), Text(t.Back))
@@ -308,7 +319,41 @@ func (v *view) buildInbox() el {
 		}
 	})
 	v.chatTitle = E("h2", Attr("id", "sa-chat-h"), Attr("tabindex", "-1"))
-	v.chatHead = E("div", Class("sa-chat-head"), Kids(v.back, v.chatTitle))
+	v.delBtn = E("button", Attr("type", "button"), Class("sa-secondary", "sa-danger"), tid("agent-delete"),
+		Attr("aria-expanded", "false"), Attr("aria-controls", "sa-delete-box"), Text(t.Delete))
+	v.chatHead = E("div", Class("sa-chat-head"), Kids(v.back, v.chatTitle, E("span", Class("sa-spacer")), v.delBtn))
+	v.delConfirm = E("button", Attr("type", "button"), Class("sa-danger-solid"), tid("agent-delete-confirm"),
+		Text(t.DeleteConfirm))
+	v.delCancel = E("button", Attr("type", "button"), Class("sa-secondary"), tid("agent-delete-cancel"),
+		Text(t.DeleteCancel))
+	v.delBox = E("div", Class("sa-confirm"), Attr("id", "sa-delete-box"), Attr("role", "group"),
+		Attr("aria-labelledby", "sa-delete-ask"), Attr("tabindex", "-1"), tid("agent-delete-box"), Kids(
+			E("p", Attr("id", "sa-delete-ask"), Text(t.DeleteAsk)),
+			E("div", Class("sa-row"), Kids(v.delConfirm, v.delCancel))))
+	setHidden(v.delBox, true)
+	v.delBtn.On("click", func(jsbridge.Event) {
+		v.confirming = true
+		v.renderDelete(true)
+		v.delBox.Focus()
+	})
+	v.delCancel.On("click", func(jsbridge.Event) {
+		v.confirming = false
+		v.renderDelete(true)
+		v.delBtn.Focus()
+	})
+	v.delConfirm.On("click", func(jsbridge.Event) {
+		if c, ok := a.Inbox().Selected(); ok {
+			a.Delete(c.ID)
+		}
+	})
+	v.delBox.On("keydown", func(ev jsbridge.Event) {
+		if ev.Key() == "Escape" {
+			ev.StopPropagation()
+			v.confirming = false
+			v.renderDelete(true)
+			v.delBtn.Focus()
+		}
+	})
 	v.placeholder = E("p", Class("sa-placeholder"), Text(t.Select))
 	v.loading = E("p", Class("sa-loading"), Attr("role", "status"), tid("agent-loading"), Text(t.Loading))
 	v.log = v.newLog()
@@ -354,7 +399,8 @@ func (v *view) buildInbox() el {
 		}
 	})
 	chat := E("section", Class("sa-chat"), Attr("aria-labelledby", "sa-chat-h"), Kids(
-		v.chatHead, v.placeholder, v.loading, v.receipts, v.log, v.replyForm))
+		v.chatHead, v.delBox, v.placeholder, v.loading, v.receipts, v.log, v.replyForm))
+	v.chatSec = chat
 	v.main = E("div", Class("sa-main"), Attr("data-view", "list"), Kids(nav, chat))
 	jsbridge.AfterFunc(0, func() { listH.Focus() })
 	return v.main
@@ -506,6 +552,7 @@ func reorder(parent el, order []el) {
 // as text.
 type msgItem struct {
 	li, meta, name, time, state, marker el
+	corrected                           el
 	text, label, value, detail          el
 	pos                                 uint64
 	kind                                agent.Kind
@@ -522,13 +569,15 @@ func (v *view) newMsgItem(m *agent.Message) *msgItem {
 	it.time = E("time")
 	it.state = E("span", Class("sa-state"), tid("agent-msg-state"))
 	it.marker = E("span", Class("sa-personal"), Attr("title", v.t.PersonalLabel))
+	it.corrected = E("span", Class("sa-corrected"), Attr("title", v.t.CorrectedLabel))
 	it.label = E("span", Class("sa-label"))
 	it.value = E("span", Class("sa-value"))
 	it.text = E("p", Class("sa-text"), Kids(it.label, it.value))
 	it.detail = E("p", Class("sa-detail"))
-	it.meta = E("div", Class("sa-meta"), Kids(it.name, it.time, it.state, it.marker))
+	it.meta = E("div", Class("sa-meta"), Kids(it.name, it.time, it.state, it.marker, it.corrected))
 	it.li = E("li", Class("sa-msg"), tid("agent-msg"), Kids(it.meta, it.text, it.detail))
 	setHidden(it.marker, true)
+	setHidden(it.corrected, true)
 	setHidden(it.detail, true)
 	return it
 }
@@ -548,11 +597,20 @@ func (v *view) renderChat() {
 	if !ok {
 		setHidden(v.loading, true)
 		v.renderReceipts(nil)
+		if v.hasShown && a.Inbox().Get(v.shown) == nil {
+			v.purgeShown()
+		}
 		v.saveDraft()
 		v.hasShown = false
+		v.confirming = false
+		v.renderDelete(false)
 		return
 	}
 	if !v.hasShown || v.shown != c.ID {
+		if v.hasShown && a.Inbox().Get(v.shown) == nil {
+			v.purgeShown()
+		}
+		v.confirming = false
 		v.saveDraft()
 		// A fresh live region, so that the history is not announced.
 		fresh := v.newLog()
@@ -567,6 +625,7 @@ func (v *view) renderChat() {
 	}
 	setHidden(v.loading, !c.Loading)
 	v.renderReceipts(c.Receipts)
+	v.renderDelete(false)
 
 	atEnd := v.log.AtEnd()
 	added := false
@@ -758,6 +817,17 @@ func (v *view) updateMsg(it *msgItem, m *agent.Message, now time.Time) {
 		it.detail.SetText(sh.Detail)
 		setHidden(it.detail, sh.Detail == "")
 	}
+	if first || sh.Corrected != it.shown.Corrected {
+		it.corrected.SetText(sh.Corrected)
+		setHidden(it.corrected, sh.Corrected == "")
+		setData(it.li, "data-corrected", flag(sh.Corrected != ""))
+		// The test ID only while shown, so that it counts corrected answers.
+		if sh.Corrected != "" {
+			setData(it.corrected, "data-testid", "agent-corrected")
+		} else {
+			setData(it.corrected, "data-testid", "")
+		}
+	}
 	if first || sh.Marker != it.shown.Marker {
 		it.marker.SetText(sh.Marker)
 		setHidden(it.marker, sh.Marker == "")
@@ -803,5 +873,51 @@ func (v *view) updateMsg(it *msgItem, m *agent.Message, now time.Time) {
 	if first || m.Unreadable != it.unreadable {
 		it.unreadable = m.Unreadable
 		setData(it.li, "data-unreadable", flag(m.Unreadable))
+	}
+}
+
+// renderDelete shows the delete button of the open conversation and, when
+// asked for, its confirmation.
+func (v *view) renderDelete(bool) {
+	t := v.t
+	c, ok := v.app.Inbox().Selected()
+	deleting := ok && c.Deleting
+	open := v.confirming && ok
+	setHidden(v.delBox, !open)
+	v.delBtn.SetAttr("aria-expanded", strconv.FormatBool(open))
+	v.delBtn.SetProp("disabled", deleting)
+	v.delConfirm.SetProp("disabled", deleting)
+	v.delCancel.SetProp("disabled", deleting)
+	label := t.DeleteConfirm
+	if deleting {
+		label = t.Deleting
+		v.delConfirm.SetAttr("aria-busy", "true")
+	} else {
+		v.delConfirm.RemoveAttr("aria-busy")
+	}
+	if v.delConfirm.Text() != label {
+		v.delConfirm.SetText(label)
+	}
+}
+
+// purgeShown removes everything the page shows of the conversation that was
+// open and no longer exists (deleted here or elsewhere): its messages, its
+// receipts, the reply being typed.
+func (v *view) purgeShown() {
+	hadFocus := v.chatSec.Contains(jsbridge.Active()) || jsbridge.Active().Is(jsbridge.Body())
+	delete(v.drafts, v.shown)
+	v.reply.SetValue("")
+	fresh := v.newLog()
+	setHidden(fresh, v.log.BoolProp("hidden"))
+	v.log.Parent().InsertBefore(fresh, v.log)
+	v.log.Remove()
+	v.log = fresh
+	v.msgs = map[uint64]*msgItem{}
+	v.shownReceipts = nil
+	v.receiptList.Clear()
+	v.chatTitle.SetText("")
+	v.hasShown = false
+	if hadFocus {
+		v.listH.Focus()
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"siegel/shared/envelope"
 	"siegel/shared/ids"
 	"siegel/shared/protocol"
+	"siegel/widget/flowengine"
 	"siegel/widget/i18n"
 	"siegel/widget/jsbridge"
 	"siegel/widget/session"
@@ -60,9 +61,14 @@ type app struct {
 	field, fieldError                                    jsbridge.Element // the answer field of the current prompt
 	focusEl                                              jsbridge.Element // where the current prompt wants the focus
 	msgs                                                 map[int]msgView
+
+	rightsUI // the "My data" menu and the rights page (mydata.go, rights.go)
 }
 
-type msgView struct{ el, state jsbridge.Element }
+type msgView struct {
+	el, state, text jsbridge.Element
+	shown           string // the text shown (a corrected answer changes it)
+}
 
 var errSetup = errors.New("visitor: bad frame page attributes")
 
@@ -73,6 +79,10 @@ func main() {
 	}
 	a := &app{root: root, msgs: map[int]msgView{}}
 	a.s = i18n.For(i18n.Choose(jsbridge.Languages()))
+	if mode, _ := root.Attr("data-mode"); strings.TrimSpace(mode) == "rights" {
+		a.runRights()
+		select {}
+	}
 	err := a.setup()
 	if err == nil {
 		bot := a.chat.Bot()
@@ -163,10 +173,24 @@ func (a *app) setup() error {
 		if bot == nil && (rec == nil || rec.State.NextSeq <= 1) {
 			bot = visitor.NewBot(f, revision, visitor.PickLang(f, jsbridge.Languages()), privacy, jsbridge.Now)
 		}
+		if bot != nil {
+			bot.SetCompiler(compileRegExp)
+		}
 	}
 	a.chat = visitor.NewChat(a.s, a.sess, bot)
 	a.model = a.chat.Model()
+	a.setupRights(f, data("privacy"))
 	return nil
+}
+
+// compileRegExp compiles the flow's patterns with the browser's RegExp, so
+// that the widget does not link Go's regexp (docs/DECISIONS.md).
+func compileRegExp(pattern string) (flowengine.Matcher, error) {
+	re, err := jsbridge.CompileRegExp(pattern)
+	if err != nil {
+		return nil, err
+	}
+	return re, nil
 }
 
 func (a *app) build() {
@@ -198,6 +222,7 @@ func (a *app) build() {
 	a.root.Clear()
 	a.root.AddClass("siegel")
 	a.root.Append(header, a.alert, a.log, a.actions, form)
+	a.buildMyData(header, closeBtn)
 
 	closeBtn.On("click", func(jsbridge.Event) { a.close() })
 	form.On("submit", func(ev jsbridge.Event) {
@@ -215,6 +240,10 @@ func (a *app) build() {
 	jsbridge.OnDocument("keydown", func(ev jsbridge.Event) {
 		switch ev.Key() {
 		case "Escape":
+			if a.panelOpen() {
+				a.closePanel(true)
+				return
+			}
 			a.close()
 		case "Enter", " ":
 			a.keyHeld = true
@@ -230,7 +259,7 @@ func (a *app) build() {
 }
 
 func (a *app) save() {
-	if a.chat == nil {
+	if a.chat == nil || a.rights {
 		return
 	}
 	rec := a.chat.Record(a.id.Seed(), a.id.BoxPrivate())
@@ -250,7 +279,7 @@ func (a *app) save() {
 
 // apply feeds session events to the chat, renders the changes and persists.
 func (a *app) apply(evs []session.Event) {
-	if len(evs) == 0 {
+	if len(evs) == 0 || a.chat == nil {
 		return
 	}
 	for _, ev := range evs {
@@ -269,6 +298,10 @@ func (a *app) apply(evs []session.Event) {
 
 // update renders a chat update, persists and connects when asked to.
 func (a *app) update(u visitor.Update, from control) {
+	if a.rights {
+		a.updateRights(u)
+		return
+	}
 	a.render(u.Changes)
 	if u.Prompt {
 		a.renderPrompt()
@@ -299,6 +332,9 @@ func (a *app) update(u visitor.Update, from control) {
 	if len(u.Messages) > 0 && from != ctlNone {
 		a.log.ScrollToEnd()
 	}
+	if a.myDataUpdate(u) {
+		return // the conversation was erased and wiped
+	}
 	a.save()
 	if u.Connect && a.timer == nil {
 		a.connect()
@@ -312,12 +348,24 @@ func (a *app) connect() {
 	a.timer.Stop()
 	a.timer = nil
 	var ws *jsbridge.WebSocket
+	sess := a.sess // a wiped conversation's socket reports nothing any more
 	ws, err := jsbridge.DialWebSocket(a.relay+"/ws?site="+a.site.String(), jsbridge.SocketHandlers{
-		OnOpen:    func() { a.apply(a.sess.Connect(ws)) },
-		OnMessage: func(b []byte) { a.apply(a.sess.Receive(ws, b)) },
+		OnOpen: func() {
+			if a.sess == sess {
+				a.apply(a.sess.Connect(ws))
+			}
+		},
+		OnMessage: func(b []byte) {
+			if a.sess == sess {
+				a.apply(a.sess.Receive(ws, b))
+			}
+		},
 		OnClose: func(int, string) {
 			if a.ws == ws {
 				a.ws = nil
+			}
+			if a.sess != sess {
+				return
 			}
 			evs := a.sess.Disconnected(ws)
 			if evs == nil && !a.sess.Stopped() {
@@ -415,6 +463,9 @@ func (a *app) checkLength(submitted bool) error {
 }
 
 func (a *app) disable() {
+	if a.rights {
+		return
+	}
 	a.input.SetProp("disabled", true)
 	a.send.SetProp("disabled", true)
 }
@@ -442,6 +493,9 @@ func (a *app) onParent(typ string) {
 
 // render applies model changes to the DOM.
 func (a *app) render(c visitor.Changes) {
+	if a.rights || a.model == nil {
+		return
+	}
 	if c.Status {
 		a.status.SetText(a.model.Status())
 	}
@@ -488,8 +542,10 @@ func (a *app) view(msg *visitor.Message) msgView {
 		if msg.From == visitor.FromVisitor {
 			name.AddClass("siegel-sr")
 		}
+		v.text = el("p", class("siegel-msg-text"), text(msg.Text))
+		v.shown = msg.Text
 		v.el = el("div", class("siegel-msg", "siegel-msg--"+from), attr("data-testid", "siegel-msg"),
-			attr("data-from", from), jsbridge.Children(name, el("p", class("siegel-msg-text"), text(msg.Text))))
+			attr("data-from", from), jsbridge.Children(name, v.text))
 		if msg.From == visitor.FromVisitor {
 			v.state = el("span", class("siegel-msg-state"))
 			v.el.Append(v.state)
@@ -499,6 +555,14 @@ func (a *app) view(msg *visitor.Message) msgView {
 	if v.state.Valid() {
 		v.el.SetAttr("data-state", msg.State.String())
 		v.state.SetText(a.model.StateText(msg))
+	}
+	if msg.Text != v.shown {
+		v.shown = msg.Text
+		v.text.SetText(msg.Text)
+		a.msgs[msg.ID] = v
+	}
+	if msg.Corrected {
+		v.el.SetAttr("data-corrected", "true")
 	}
 	return v
 }
