@@ -19,6 +19,13 @@ section "FAQ matching quality"
 # tuned on), and the unrelated questions that must stay below the threshold.
 go test -count=1 -run 'TestFAQQuality' -v ./widget/faq/ | grep -E 'accuracy|unrelated|held-out' || true
 
+section "click to interactive"
+# Launcher click to a usable chat (text box and greeting visible) in headless
+# Chromium with a cold cache, against the 200 ms budget.
+[ -f web/dist/widget.wasm ] || bash build/wasm.sh
+[ -x bin/relay ] || go build -o bin/relay ./relay/cmd/relay
+go run ./build/clickbench
+
 section "relay"
 # Throughput, latency and memory of the relay against a raw WebSocket echo
 # server measured in the same run (see docs/OPERATIONS.md, "Performance").
