@@ -197,12 +197,24 @@ func dialRelay(ctx context.Context, addr string, site ids.SiteID, role protocol.
 	}
 }
 
+// next returns the next frame, skipping the live-chat pushes (presence,
+// conversation state, typing) that the load does not measure.
 func (c *relayConn) next(ctx context.Context) (uint32, protocol.Frame, error) {
-	_, b, err := c.ws.Read(ctx)
-	if err != nil {
-		return 0, nil, err
+	for {
+		_, b, err := c.ws.Read(ctx)
+		if err != nil {
+			return 0, nil, err
+		}
+		req, f, err := protocol.Decode(b)
+		if err != nil {
+			return req, f, err
+		}
+		switch f.(type) {
+		case *protocol.Presence, *protocol.ConvStateFrame, *protocol.TypingPush:
+			continue
+		}
+		return req, f, nil
 	}
-	return protocol.Decode(b)
 }
 
 func describe(f protocol.Frame) string {

@@ -37,6 +37,7 @@ Commands:
   check     check the integrity of a database
   backup    write a consistent copy of a running or stopped database
   flow      check bot flow documents: relay flow check FILE...
+  roster    list, add or remove a site's agents (relay stopped): relay roster [flags] list|add|remove
   help      show this text
 
 Run "relay <command> -h" for the flags of a command.
@@ -60,6 +61,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdBackup(args[1:], stdout, stderr)
 	case "flow":
 		err = cmdFlow(args[1:], stdout, stderr)
+	case "roster":
+		return cmdRoster(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -292,9 +295,23 @@ func serve(ctx context.Context, st *store.Store, cfg relayConfig, stdout io.Writ
 		cancel()
 		<-sweepDone
 	}()
+	// Listen on every address before saying the relay is ready, so that the
+	// printed URLs (the demo page) answer at once.
+	extraLns := make([]net.Listener, len(cfg.extra))
+	for i, x := range cfg.extra {
+		xl, err := net.Listen("tcp", x.Addr)
+		if err != nil {
+			ln.Close()
+			for _, l := range extraLns[:i] {
+				l.Close()
+			}
+			return fmt.Errorf("listen on %s: %w", x.Addr, err)
+		}
+		extraLns[i] = xl
+	}
 	go func() { errc <- srv.Serve(ln) }()
-	for _, x := range cfg.extra {
-		go func() { errc <- x.ListenAndServe() }()
+	for i, x := range cfg.extra {
+		go func() { errc <- x.Serve(extraLns[i]) }()
 	}
 	logger.Info("relay listening", "addr", ln.Addr().String())
 	if cfg.ready != nil {

@@ -171,8 +171,11 @@ func demoFlow(file string, w io.Writer) (string, []byte, error) {
 // ensureDemo creates the demo site, owner key, agent keys and roster once, and
 // on later starts brings the site settings up to date (name, allowed origin,
 // privacy-policy URL), adds the second agent to a demo.json written before it
-// existed, and re-signs the roster (with the next version) when it is ageing or
-// does not list exactly the demo agents.
+// existed, and re-signs the roster (with the next version) when it is missing,
+// not valid for the demo site and owner, or ageing (less than half of its
+// lifetime left). A valid roster keeps its agents: an agent the owner removed
+// with relay roster stays removed. The roster of a demo.json upgraded to two
+// agents gets the second agent.
 func ensureDemo(ctx context.Context, st *store.Store, dir, hostOrigin string, now time.Time) (*demoState, error) {
 	path := filepath.Join(dir, "demo.json")
 	var state demoState
@@ -199,7 +202,8 @@ func ensureDemo(ctx context.Context, st *store.Store, dir, hostOrigin string, no
 	}
 	ownerPriv := ed25519.NewKeyFromSeed(seed)
 	owner := ids.Key(ownerPriv.Public().(ed25519.PublicKey))
-	if state.Agent2ID == "" {
+	upgraded := state.Agent2ID == ""
+	if upgraded {
 		if err := addSecondAgent(&state, site, ids.OwnerFingerprint(owner)); err != nil {
 			return nil, err
 		}
@@ -242,9 +246,19 @@ func ensureDemo(ctx context.Context, st *store.Store, dir, hostOrigin string, no
 		return nil, err
 	}
 	if err == nil {
+		// A valid roster keeps its agents (the owner may have changed them with
+		// relay roster); only the second agent of an upgraded demo.json joins.
 		r, perr := roster.Parse(raw)
-		if perr == nil && time.Unix(r.NotAfter, 0).Sub(now) > rosterLifetime/2 && sameAgents(r.Agents, agents) {
-			return &state, nil
+		if perr == nil && r.Site == site && r.Owner == owner {
+			resign := time.Unix(r.NotAfter, 0).Sub(now) <= rosterLifetime/2
+			if upgraded && !hasAgent(r.Agents, agents[1]) {
+				r.Agents = append(r.Agents, agents[1])
+				resign = true
+			}
+			if !resign {
+				return &state, nil
+			}
+			agents = r.Agents
 		}
 	}
 	r := &roster.Roster{Site: site, Owner: owner, Version: version + 1, NotAfter: now.Add(rosterLifetime).Unix(), Agents: agents}
@@ -266,17 +280,11 @@ func mustJSON(s demoState) []byte {
 	return append(b, '\n')
 }
 
-// sameAgents reports whether a roster lists exactly the given agents (in any order).
-func sameAgents(have, want []roster.Agent) bool {
-	if len(have) != len(want) {
-		return false
-	}
-	for _, w := range want {
-		if !slices.Contains(have, w) {
-			return false
-		}
-	}
-	return true
+// hasAgent reports whether agents holds a, or an agent with its ID or a key of it.
+func hasAgent(agents []roster.Agent, a roster.Agent) bool {
+	return slices.ContainsFunc(agents, func(o roster.Agent) bool {
+		return o.ID == a.ID || o.Sign == a.Sign || o.Box == a.Box
+	})
 }
 
 func demoAgent(id, sign, box, name string) (roster.Agent, error) {

@@ -410,6 +410,14 @@ func unlockAgent(t *testing.T, ctx context.Context, rec *recorder, r *relayProc)
 	t.Helper()
 	do(t, ctx, "open the agent page", chromedp.Navigate(r.agentURL))
 	do(t, ctx, "load the demo key", chromedp.Click(chromedp.CSS(selLoadDemo), chromedp.NodeVisible))
+	unlockLoaded(t, ctx, rec, r)
+}
+
+// unlockLoaded unlocks the key the agent page has loaded with the printed
+// passphrase and waits for the conversation list and the relay's answer to
+// the list request.
+func unlockLoaded(t *testing.T, ctx context.Context, rec *recorder, r *relayProc) {
+	t.Helper()
 	do(t, ctx, "unlock with the printed passphrase",
 		chromedp.SendKeys(chromedp.CSS(selPassphrase), r.passphrase, chromedp.NodeVisible),
 		chromedp.Click(chromedp.CSS(selUnlock), chromedp.NodeVisible))

@@ -171,6 +171,7 @@ func (l *durLoad) record(b []byte, from, max uint64) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch f := f.(type) {
+	case *protocol.Presence, *protocol.ConvStateFrame, *protocol.TypingPush: // live-chat pushes, not checked here
 	case *protocol.Deliver: // the sender's own envelope, pushed back
 	case *protocol.Ack:
 		switch {

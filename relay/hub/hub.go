@@ -11,6 +11,7 @@ import (
 
 	"siegel/shared/ids"
 	"siegel/shared/protocol"
+	"siegel/shared/roster"
 )
 
 // queueSize is the number of frames a client may lag behind before it is dropped.
@@ -38,6 +39,9 @@ type siteConv struct {
 type siteSubs struct {
 	agents   map[*client]struct{}
 	visitors map[ids.ConvID]map[*client]struct{}
+	// keys counts the connections per agent signing key; len(keys) is the
+	// number of distinct agents online (Presence).
+	keys map[ids.Key]int
 }
 
 // New returns an empty hub.
@@ -48,16 +52,156 @@ func New() *Hub {
 func (h *Hub) subs(site ids.SiteID) *siteSubs {
 	s := h.sites[site]
 	if s == nil {
-		s = &siteSubs{agents: map[*client]struct{}{}, visitors: map[ids.ConvID]map[*client]struct{}{}}
+		s = &siteSubs{agents: map[*client]struct{}{}, visitors: map[ids.ConvID]map[*client]struct{}{}, keys: map[ids.Key]int{}}
 		h.sites[site] = s
 	}
 	return s
 }
 
-func (h *Hub) addAgent(site ids.SiteID, c *client) {
+// addAgent subscribes the agent connection c with signing key key. When it is
+// the first agent of the site online, the site's visitors get a Presence push.
+func (h *Hub) addAgent(site ids.SiteID, key ids.Key, c *client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.subs(site).agents[c] = struct{}{}
+	s := h.subs(site)
+	if _, ok := s.agents[c]; ok {
+		return
+	}
+	c.agentKey = key
+	s.agents[c] = struct{}{}
+	s.keys[key]++
+	if len(s.keys) == 1 && s.keys[key] == 1 {
+		s.pushPresence()
+	}
+}
+
+// removeAgent unsubscribes c; it reports whether c was subscribed. The last
+// agent of the site going offline pushes Presence 0 to the visitors. The
+// caller holds h.mu.
+func (s *siteSubs) removeAgent(c *client) bool {
+	if _, ok := s.agents[c]; !ok {
+		return false
+	}
+	delete(s.agents, c)
+	if s.keys[c.agentKey]--; s.keys[c.agentKey] <= 0 {
+		delete(s.keys, c.agentKey)
+		if len(s.keys) == 0 {
+			s.pushPresence()
+		}
+	}
+	return true
+}
+
+// pushPresence sends the number of agents online to every visitor of the
+// site. The caller holds h.mu, so that presence frames reach each visitor in
+// the order of the changes.
+func (s *siteSubs) pushPresence() {
+	frame := protocol.Encode(0, &protocol.Presence{Online: online(len(s.keys))})
+	for _, m := range s.visitors {
+		for c := range m {
+			// push, not send: a visitor still in its Welcome and replay gets
+			// the frame after them (it is held back until the replay ends).
+			c.push(ids.ConvID{}, 0, frame)
+		}
+	}
+}
+
+func online(n int) uint16 {
+	if n > 0xffff {
+		return 0xffff
+	}
+	return uint16(n)
+}
+
+// sendPresence sends c (a visitor whose replay has ended) the number of the
+// site's agents online, under the hub's lock so that no change pushed to c
+// later is overtaken by this answer.
+func (h *Hub) sendPresence(site ids.SiteID, c *client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	if s := h.sites[site]; s != nil {
+		n = len(s.keys)
+	}
+	c.send(protocol.Encode(0, &protocol.Presence{Online: online(n)}))
+}
+
+// Online reports the number of distinct agent keys connected for site.
+func (h *Hub) Online(site ids.SiteID) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s := h.sites[site]; s != nil {
+		return len(s.keys)
+	}
+	return 0
+}
+
+// RosterChanged tells the connected clients of site that raw, a signed roster
+// just stored for it, is the site's roster now: every connection of the site
+// (agents and visitors) gets a RosterUpdate, and every agent connection whose
+// key is not in the roster is closed with 1008 (policy violation) after that
+// frame. Their Hello and requests are refused from then on because the
+// sessions read the stored roster. Call it after the roster is committed. It
+// fails (and does nothing) when raw does not parse.
+func (h *Hub) RosterChanged(site ids.SiteID, raw []byte) error {
+	r, err := roster.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if r.Site != site {
+		return roster.ErrWrongSite
+	}
+	frame := protocol.Encode(0, &protocol.RosterUpdate{Roster: raw})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.sites[site]
+	if s == nil {
+		return nil
+	}
+	for c := range s.agents {
+		c.send(frame)
+		if _, ok := r.AgentBySign(c.agentKey); !ok {
+			s.removeAgent(c)
+			c.revoke()
+		}
+	}
+	for _, m := range s.visitors {
+		for c := range m {
+			c.send(frame)
+		}
+	}
+	if len(s.agents) == 0 && len(s.visitors) == 0 {
+		delete(h.sites, site)
+	}
+	return nil
+}
+
+// publishState queues frame (a ConvState or TypingPush of conv) for the site's
+// agents and the conversation's visitors, except the connection except (the
+// one that caused it and got its own answer). With agentsOnly the
+// conversation's visitors are left out.
+func (h *Hub) publishState(site ids.SiteID, conv ids.ConvID, frame []byte, except *client, agentsOnly bool) {
+	h.mu.Lock()
+	s := h.sites[site]
+	var targets []*client
+	if _, gone := h.gone[siteConv{site, conv}]; s != nil && !gone {
+		for c := range s.agents {
+			if c != except {
+				targets = append(targets, c)
+			}
+		}
+		if !agentsOnly {
+			for c := range s.visitors[conv] {
+				if c != except {
+					targets = append(targets, c)
+				}
+			}
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range targets {
+		c.push(conv, 0, frame)
+	}
 }
 
 // addVisitor subscribes c to conv; it reports false (and subscribes nothing)
@@ -85,7 +229,7 @@ func (h *Hub) remove(site ids.SiteID, conv ids.ConvID, c *client) {
 	if s == nil {
 		return
 	}
-	delete(s.agents, c)
+	s.removeAgent(c)
 	if m := s.visitors[conv]; m != nil {
 		delete(m, c)
 		if len(m) == 0 {
@@ -200,6 +344,8 @@ type client struct {
 	notify chan struct{}
 	kick   func() // closes the connection; safe to call more than once
 
+	agentKey ids.Key // the agent's signing key (agents; set by addAgent under the hub's lock)
+
 	mu        sync.Mutex
 	replaying int                     // > 0 while history is being replayed
 	held      []heldFrame             // pushes held back during a replay
@@ -235,7 +381,21 @@ func (c *client) send(frame []byte) bool {
 	return true
 }
 
-// take removes and returns every queued frame, in order.
+// revoke queues the end of the connection: the writer closes it with 1008
+// (policy violation) after the frames queued before. It bypasses the queue
+// limit.
+func (c *client) revoke() {
+	c.qmu.Lock()
+	c.queue = append(c.queue, nil)
+	c.qmu.Unlock()
+	select {
+	case c.notify <- struct{}{}:
+	default:
+	}
+}
+
+// take removes and returns every queued frame, in order. A nil frame is the
+// mark of revoke.
 func (c *client) take() [][]byte {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()

@@ -167,18 +167,10 @@ func stored(t *testing.T, st *store.Store, site ids.SiteID, conv ids.ConvID) ([]
 
 func expectDone(t *testing.T, c *testClient, req uint32, op protocol.Operation, conv ids.ConvID) {
 	t.Helper()
-	select {
-	case b := <-c.c.out:
-		id, fr, err := protocol.Decode(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, ok := fr.(*protocol.Done)
-		if !ok || id != req || d.Op != op || d.Conv != conv {
-			t.Fatalf("got %d %T %+v, want Done %d for request %d", id, fr, fr, op, req)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no Done")
+	id, fr := c.nextID()
+	d, ok := fr.(*protocol.Done)
+	if !ok || id != req || d.Op != op || d.Conv != conv {
+		t.Fatalf("got %d %T %+v, want Done %d for request %d", id, fr, fr, op, req)
 	}
 }
 

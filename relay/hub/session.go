@@ -25,6 +25,8 @@ type Store interface {
 	LastSeq(site ids.SiteID, conv ids.ConvID, sender ids.Key) (uint64, error)
 	Envelopes(site ids.SiteID, conv ids.ConvID, since uint64, fn func(pos uint64, stored int64, raw []byte) error) error
 	MarkDelivered(ctx context.Context, site ids.SiteID, conv ids.ConvID, pos uint64) (bool, error)
+	// SetConvState stores a conversation's state (docs/PROTOCOL.md §6.7).
+	SetConvState(ctx context.Context, site ids.SiteID, conv ids.ConvID, state store.ConvState, agent ids.Key) (bool, error)
 	AddConsentReceipt(ctx context.Context, site ids.SiteID, conv ids.ConvID, r store.ConsentReceipt) ([]store.ConsentReceipt, error)
 	ConsentReceipts(site ids.SiteID, conv ids.ConvID) ([]store.ConsentReceipt, error)
 	// Erase and Correct carry out signed requests (docs/PROTOCOL.md §6.5); each
@@ -143,6 +145,11 @@ func (s *Server) Serve(ctx context.Context, conn Conn, site ids.SiteID) {
 				return
 			case <-ss.cl.notify:
 				for _, b := range ss.cl.take() {
+					if b == nil {
+						conn.Close(ClosePolicyViolation, "removed from the roster")
+						cancel()
+						return
+					}
 					wctx, wcancel := context.WithTimeout(ctx, lim.WriteTimeout)
 					err := conn.Write(wctx, b)
 					wcancel()
@@ -228,6 +235,14 @@ func (ss *session) handle(ctx context.Context, b []byte) bool {
 		ss.consent(ctx, req, f)
 	case *protocol.Request:
 		ss.request(ctx, req, f)
+	case *protocol.Typing:
+		ss.typing(req, f)
+	case *protocol.WantPerson:
+		ss.wantPerson(ctx, req, f)
+	case *protocol.Takeover:
+		ss.takeover(ctx, req, f)
+	case *protocol.Close:
+		ss.closeConv(ctx, req, f)
 	default:
 		ss.fail(req, protocol.CodeMalformed, "not a client frame")
 	}
@@ -272,7 +287,7 @@ func (ss *session) hello(ctx context.Context, req uint32, h *protocol.Hello) boo
 		}
 		ss.role, ss.key = h.Role, h.SignKey
 		ss.setAuthed()
-		ss.srv.Hub.addAgent(ss.site, ss.cl)
+		ss.srv.Hub.addAgent(ss.site, h.SignKey, ss.cl)
 		ss.cl.send(protocol.Encode(req, w))
 		ss.srv.Log.Info("agent connected")
 	case protocol.RoleVisitor:
@@ -311,6 +326,14 @@ func (ss *session) hello(ctx context.Context, req uint32, h *protocol.Hello) boo
 			ss.srv.Log.Info("conversation created")
 		}
 		ss.replay(req, conv, h.Since)
+		if c.State != store.StateBot {
+			// Re-read: the state may have changed since EnsureConversation
+			// (a change after this read is pushed to this connection).
+			if cur, err := ss.srv.Store.Conversation(ss.site, conv); err == nil && cur.State != store.StateBot {
+				ss.cl.send(protocol.Encode(0, stateFrame(cur)))
+			}
+		}
+		ss.srv.Hub.sendPresence(ss.site, ss.cl)
 	default:
 		ss.fail(req, protocol.CodeMalformed, "unknown role")
 	}
@@ -391,6 +414,9 @@ func (ss *session) send(ctx context.Context, req uint32, f *protocol.Send) {
 	if env == nil {
 		return
 	}
+	if ss.role == protocol.RoleAgent && !ss.stillInRoster(req) {
+		return
+	}
 	res, err := ss.srv.Store.Append(ctx, ss.site, env.Conv, env.SenderSign, env.Seq, f.Envelope)
 	if err != nil {
 		switch {
@@ -423,6 +449,9 @@ func (ss *session) list(req uint32) {
 		ss.fail(req, protocol.CodeForbidden, "agents only")
 		return
 	}
+	if !ss.stillInRoster(req) {
+		return
+	}
 	convs, err := ss.srv.Store.Conversations(ss.site, maxList)
 	if err != nil {
 		ss.internal(req, "list conversations", err)
@@ -433,11 +462,20 @@ func (ss *session) list(req uint32) {
 		out.Entries = append(out.Entries, protocol.ConvInfo{Conv: c.ID, LastPos: c.LastPos, Created: uint64(c.Created), DeliveredPos: c.DeliveredPos})
 	}
 	ss.cl.send(protocol.Encode(req, out))
+	// Then the state of every conversation that is not bot only.
+	for _, c := range convs {
+		if c.State != store.StateBot {
+			ss.cl.send(protocol.Encode(req, stateFrame(c)))
+		}
+	}
 }
 
 func (ss *session) fetch(req uint32, f *protocol.Fetch) {
 	if ss.role != protocol.RoleAgent {
 		ss.fail(req, protocol.CodeForbidden, "agents only")
+		return
+	}
+	if !ss.stillInRoster(req) {
 		return
 	}
 	if _, err := ss.srv.Store.Conversation(ss.site, f.Conv); err != nil {
@@ -507,6 +545,9 @@ func receiptsFrame(conv ids.ConvID, list []store.ConsentReceipt) *protocol.Conse
 func (ss *session) delivered(ctx context.Context, req uint32, f *protocol.Delivered) {
 	if ss.role != protocol.RoleAgent {
 		ss.fail(req, protocol.CodeForbidden, "agents only")
+		return
+	}
+	if !ss.stillInRoster(req) {
 		return
 	}
 	c, err := ss.srv.Store.Conversation(ss.site, f.Conv)

@@ -63,6 +63,7 @@ type fixture struct {
 	st    *store.Store
 	site  ids.SiteID
 	agent *envelope.Identity
+	owner ed25519.PrivateKey
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -90,7 +91,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	srv := &Server{Hub: New(), Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	return &fixture{t: t, srv: srv, st: st, site: site, agent: agent}
+	return &fixture{t: t, srv: srv, st: st, site: site, agent: agent, owner: ownerPriv}
 }
 
 // client is a connected test client.
@@ -101,6 +102,9 @@ type testClient struct {
 	nonce [32]byte
 	done  chan struct{}
 	req   uint32
+	// presence: next returns Presence frames too (otherwise it skips them,
+	// so that tests of other frames need not know when they come).
+	presence bool
 }
 
 func (f *fixture) connect() *testClient {
@@ -133,26 +137,45 @@ func (tc *testClient) send(f protocol.Frame) uint32 {
 
 func (tc *testClient) next() protocol.Frame {
 	tc.t.Helper()
-	select {
-	case b := <-tc.c.out:
-		_, f, err := protocol.Decode(b)
-		if err != nil {
-			tc.t.Fatalf("relay sent an undecodable frame: %v", err)
+	_, f := tc.nextID()
+	return f
+}
+
+// nextID returns the next frame with its request ID (skipping Presence
+// frames unless tc.presence is set).
+func (tc *testClient) nextID() (uint32, protocol.Frame) {
+	tc.t.Helper()
+	for {
+		select {
+		case b := <-tc.c.out:
+			id, f, err := protocol.Decode(b)
+			if err != nil {
+				tc.t.Fatalf("relay sent an undecodable frame: %v", err)
+			}
+			if _, ok := f.(*protocol.Presence); ok && !tc.presence {
+				continue
+			}
+			return id, f
+		case <-time.After(5 * time.Second):
+			tc.t.Fatal("timed out waiting for a frame")
+			return 0, nil
 		}
-		return f
-	case <-time.After(5 * time.Second):
-		tc.t.Fatal("timed out waiting for a frame")
-		return nil
 	}
 }
 
 func (tc *testClient) expectNone() {
 	tc.t.Helper()
-	select {
-	case b := <-tc.c.out:
-		_, f, _ := protocol.Decode(b)
-		tc.t.Fatalf("unexpected frame %T %+v", f, f)
-	case <-time.After(100 * time.Millisecond):
+	for {
+		select {
+		case b := <-tc.c.out:
+			_, f, _ := protocol.Decode(b)
+			if _, ok := f.(*protocol.Presence); ok && !tc.presence {
+				continue
+			}
+			tc.t.Fatalf("unexpected frame %T %+v", f, f)
+		case <-time.After(100 * time.Millisecond):
+		}
+		return
 	}
 }
 
@@ -430,14 +453,13 @@ func TestConsentReceipts(t *testing.T) {
 
 	accepted := protocol.ConsentReceipt{FlowVersion: 2, TextHash: textHash(1), Decision: protocol.ConsentAccepted}
 	req := v.send(&protocol.Consent{Conv: w.Conv, FlowVersion: 2, TextHash: textHash(1), Decision: protocol.ConsentAccepted})
-	b := <-v.c.out
-	id, fr, err := protocol.Decode(b)
-	if err != nil || id != req {
-		t.Fatalf("reply request ID %d (want %d), %v", id, req, err)
+	id, fr := v.nextID()
+	if id != req {
+		t.Fatalf("reply request ID %d (want %d)", id, req)
 	}
 	expectReceipts(t, fr, w.Conv, accepted)
 	// The agent gets the same list as a push (request ID 0).
-	b = <-a.c.out
+	b := <-a.c.out
 	if id, fr, _ := protocol.Decode(b); id != 0 {
 		t.Fatalf("push with request ID %d", id)
 	} else {

@@ -23,12 +23,13 @@ const (
 
 // Fixed record sizes.
 const (
-	convMetaSize = 32 + 8 + 8 + 8
-	senderSize   = 8 + 8
-	countersSize = 8 + 8
-	schemaSize   = 4
-	posKeySize   = 8
-	receiptSize  = 4 + 32 + 1 + 8
+	convMetaSize   = 32 + 8 + 8 + 8 + 1 + 32
+	convMetaV3Size = 32 + 8 + 8 + 8 // before schema version 4
+	senderSize     = 8 + 8
+	countersSize   = 8 + 8
+	schemaSize     = 4
+	posKeySize     = 8
+	receiptSize    = 4 + 32 + 1 + 8
 )
 
 // reader consumes a byte slice front to back; any short read marks it bad.
@@ -227,15 +228,20 @@ type convMeta struct {
 	Created      int64 // unix s, multiple of 3600
 	LastPos      uint64
 	DeliveredPos uint64
+	State        ConvState
+	Agent        ids.Key // set exactly when State is StateLive
 }
 
-// encodeConvMeta: [32] visitor | u64 created | u64 last pos | u64 delivered pos.
+// encodeConvMeta: [32] visitor | u64 created | u64 last pos | u64 delivered pos |
+// u8 state | [32] agent signing key (zero unless live).
 func encodeConvMeta(m *convMeta) []byte {
 	b := make([]byte, 0, convMetaSize)
 	b = append(b, m.Visitor[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(m.Created))
 	b = binary.BigEndian.AppendUint64(b, m.LastPos)
-	return binary.BigEndian.AppendUint64(b, m.DeliveredPos)
+	b = binary.BigEndian.AppendUint64(b, m.DeliveredPos)
+	b = append(b, byte(m.State))
+	return append(b, m.Agent[:]...)
 }
 
 func decodeConvMeta(b []byte) (convMeta, error) {
@@ -247,8 +253,10 @@ func decodeConvMeta(b []byte) (convMeta, error) {
 	created := binary.BigEndian.Uint64(b[32:])
 	m.LastPos = binary.BigEndian.Uint64(b[40:])
 	m.DeliveredPos = binary.BigEndian.Uint64(b[48:])
+	m.State = ConvState(b[56])
+	copy(m.Agent[:], b[57:])
 	if m.Visitor == (ids.Key{}) || created > math.MaxInt64 || created%3600 != 0 ||
-		m.DeliveredPos > m.LastPos {
+		m.DeliveredPos > m.LastPos || !m.State.Valid() || (m.State == StateLive) == (m.Agent == ids.Key{}) {
 		return convMeta{}, errRecord("conversation meta")
 	}
 	m.Created = int64(created)

@@ -43,6 +43,7 @@ func FuzzRoster(f *testing.F) {
 
 func FuzzConvMeta(f *testing.F) {
 	f.Add(encodeConvMeta(&convMeta{Visitor: key(1), Created: 3600 * 400000, LastPos: 5, DeliveredPos: 2}))
+	f.Add(encodeConvMeta(&convMeta{Visitor: key(1), Created: 3600, State: StateLive, Agent: key(2)}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := decodeConvMeta(b)
 		if err != nil {
@@ -198,6 +199,10 @@ func TestDecodersRejectNearMisses(t *testing.T) {
 		{"meta delivered", errOf(decodeConvMeta(encodeConvMeta(&convMeta{Visitor: key(1), LastPos: 1, DeliveredPos: 2})))},
 		{"meta zero visitor", errOf(decodeConvMeta(encodeConvMeta(&convMeta{})))},
 		{"meta long", errOf(decodeConvMeta(append(encodeConvMeta(&convMeta{Visitor: key(1)}), 0)))},
+		{"meta schema 3", errOf(decodeConvMeta(encodeConvMeta(&convMeta{Visitor: key(1)})[:convMetaV3Size]))},
+		{"meta state 4", errOf(decodeConvMeta(encodeConvMeta(&convMeta{Visitor: key(1), State: 4})))},
+		{"meta live without agent", errOf(decodeConvMeta(encodeConvMeta(&convMeta{Visitor: key(1), State: StateLive})))},
+		{"meta waiting with agent", errOf(decodeConvMeta(encodeConvMeta(&convMeta{Visitor: key(1), State: StateWaiting, Agent: key(2)})))},
 		{"sender seq 0", errOf(decodeSender(encodeSender(senderRec{0, 1})))},
 		{"sender short", errOf(decodeSender(make([]byte, 15)))},
 		{"envelope minute", errOf2(decodeEnvelope(encodeEnvelope(61, []byte("x"))))},

@@ -19,7 +19,24 @@ type Conversation struct {
 	Created      int64   // unix s, rounded down to the hour
 	LastPos      uint64  // position of the newest envelope, 0 if none
 	DeliveredPos uint64  // highest position an agent confirmed
+	State        ConvState
+	Agent        ids.Key // the agent signing key holding it when State is StateLive, else zero
 }
+
+// ConvState is the state of a conversation (docs/PROTOCOL.md §6.7), with the
+// same values as on the wire.
+type ConvState uint8
+
+// Conversation states.
+const (
+	StateBot     ConvState = 0 // created, nobody asked for a person
+	StateWaiting ConvState = 1 // the visitor asked for a person
+	StateLive    ConvState = 2 // an agent took it over (Conversation.Agent)
+	StateClosed  ConvState = 3 // an agent closed it
+)
+
+// Valid reports whether s is one of the four states.
+func (s ConvState) Valid() bool { return s <= StateClosed }
 
 // Appended is the result of Append.
 type Appended struct {
@@ -43,7 +60,7 @@ func readConvMeta(cb *bolt.Bucket) (convMeta, error) {
 
 func toConversation(site ids.SiteID, conv ids.ConvID, m convMeta) Conversation {
 	return Conversation{Site: site, ID: conv, Visitor: m.Visitor, Created: m.Created,
-		LastPos: m.LastPos, DeliveredPos: m.DeliveredPos}
+		LastPos: m.LastPos, DeliveredPos: m.DeliveredPos, State: m.State, Agent: m.Agent}
 }
 
 func readCounters(tx *bolt.Tx, site []byte) (counters, error) {
@@ -459,6 +476,50 @@ func (s *Store) MarkDelivered(ctx context.Context, site ids.SiteID, conv ids.Con
 			return nil
 		}
 		m.DeliveredPos = pos
+		if err := put(cb, keyConvMeta, encodeConvMeta(&m)); err != nil {
+			return err
+		}
+		changed = true
+		return nil
+	}, func() []unit { return []unit{mkUnit(bucketConvs, site[:], conv[:], keyConvMeta)} })
+	if err != nil {
+		return false, err
+	}
+	return changed, nil
+}
+
+// SetConvState stores the state of a conversation and, for StateLive, the
+// agent signing key holding it (agent must be zero for every other state:
+// ErrInvalid otherwise, as for an unknown state). changed is false when the
+// conversation already had exactly this state and agent (nothing is written).
+// An unknown conversation gives ErrNotFound. The store does not judge the
+// transition; the caller does (docs/PROTOCOL.md §6.7).
+func (s *Store) SetConvState(ctx context.Context, site ids.SiteID, conv ids.ConvID, state ConvState, agent ids.Key) (bool, error) {
+	if !state.Valid() || (state == StateLive) == (agent == ids.Key{}) {
+		return false, ids.Wrap("conversation state", ErrInvalid)
+	}
+	c, err := s.Conversation(site, conv)
+	if err != nil {
+		return false, err
+	}
+	if c.State == state && c.Agent == agent {
+		return false, nil
+	}
+	var changed bool
+	err = s.exec(ctx, func(tx *bolt.Tx) error {
+		changed = false
+		cb := convBucket(tx, site, conv)
+		if cb == nil {
+			return ErrNotFound
+		}
+		m, err := readConvMeta(cb)
+		if err != nil {
+			return err
+		}
+		if m.State == state && m.Agent == agent {
+			return nil
+		}
+		m.State, m.Agent = state, agent
 		if err := put(cb, keyConvMeta, encodeConvMeta(&m)); err != nil {
 			return err
 		}

@@ -42,10 +42,11 @@ var migrations = []migration{
 	migrate1,
 	migrate2,
 	migrate3,
+	migrate4,
 }
 
 // SchemaVersion is the schema version this program writes; it equals len(migrations).
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // migrate1 creates the initial layout.
 func migrate1(tx *bolt.Tx) error {
@@ -78,6 +79,29 @@ func migrate3(tx *bolt.Tx) error {
 		return err
 	}
 	return tx.Bucket(bucketMeta).Put(keyTombKey, k[:])
+}
+
+// migrate4 adds the conversation state (docs/PROTOCOL.md §6.7) to every
+// conversation's meta record: u8 state and [32] agent key, appended as
+// "bot" and zero.
+func migrate4(tx *bolt.Tx) error {
+	return tx.Bucket(bucketConvs).ForEachBucket(func(site []byte) error {
+		sb := tx.Bucket(bucketConvs).Bucket(site)
+		return sb.ForEachBucket(func(conv []byte) error {
+			cb := sb.Bucket(conv)
+			old := cb.Get(keyConvMeta)
+			if len(old) != convMetaV3Size {
+				return ids.Wrap("conversation meta of schema version 3", ErrCorrupt)
+			}
+			m := make([]byte, 0, convMetaSize)
+			m = append(m, old...)
+			m = append(m, make([]byte, 1+32)...)
+			if _, err := decodeConvMeta(m); err != nil {
+				return err
+			}
+			return cb.Put(keyConvMeta, m)
+		})
+	})
 }
 
 // schemaVersion reads the stored schema version: 0 for an empty file.

@@ -79,6 +79,14 @@ const (
 	TypeDone            Type = 0x21
 	TypeErased          Type = 0x22
 	TypeReplaced        Type = 0x23
+	TypeTyping          Type = 0x30
+	TypeTypingPush      Type = 0x31
+	TypeWantPerson      Type = 0x32
+	TypeTakeover        Type = 0x33
+	TypeClose           Type = 0x34
+	TypeConvState       Type = 0x35
+	TypePresence        Type = 0x36
+	TypeRosterUpdate    Type = 0x37
 )
 
 var typeNames = [...]string{
@@ -101,6 +109,14 @@ var typeNames = [...]string{
 	TypeDone:            "done",
 	TypeErased:          "erased",
 	TypeReplaced:        "replaced",
+	TypeTyping:          "typing",
+	TypeTypingPush:      "typing-push",
+	TypeWantPerson:      "want-person",
+	TypeTakeover:        "takeover",
+	TypeClose:           "close",
+	TypeConvState:       "conv-state",
+	TypePresence:        "presence",
+	TypeRosterUpdate:    "roster-update",
 }
 
 // String returns the short lower-case name of the frame type.
@@ -334,6 +350,75 @@ type Replaced struct {
 	NewPos uint64
 }
 
+// ConvState is the state of a conversation (docs/PROTOCOL.md §6.7). It is
+// stored with the conversation and carries no content.
+type ConvState uint8
+
+// Conversation states.
+const (
+	// StateBot: created, nobody asked for a person.
+	StateBot ConvState = 0
+	// StateWaiting: the visitor asked for a person (WantPerson).
+	StateWaiting ConvState = 1
+	// StateLive: an agent took the conversation over (Takeover).
+	StateLive ConvState = 2
+	// StateClosed: an agent closed the conversation (Close).
+	StateClosed ConvState = 3
+)
+
+// Valid reports whether s is one of the four states.
+func (s ConvState) Valid() bool { return s <= StateClosed }
+
+var stateNames = [...]string{StateBot: "bot", StateWaiting: "waiting", StateLive: "live", StateClosed: "closed"}
+
+// String returns "bot", "waiting", "live", "closed" or "state N".
+func (s ConvState) String() string {
+	if s.Valid() {
+		return stateNames[s]
+	}
+	return "state " + strconv.Itoa(int(s))
+}
+
+// Typing tells the relay that the client started (On) or stopped typing in a
+// conversation. The relay forwards it and never stores it.
+type Typing struct {
+	Conv ids.ConvID
+	On   bool
+}
+
+// TypingPush forwards a Typing: Key is the signing key of the typist (the
+// visitor's or an agent's).
+type TypingPush struct {
+	Conv ids.ConvID
+	Key  ids.Key
+	On   bool
+}
+
+// WantPerson asks for a person (visitors only, own conversation): the
+// conversation becomes waiting.
+type WantPerson struct{ Conv ids.ConvID }
+
+// Takeover makes the sending agent the one who holds the conversation (agents only).
+type Takeover struct{ Conv ids.ConvID }
+
+// Close ends a conversation (agents only).
+type Close struct{ Conv ids.ConvID }
+
+// ConvStateFrame tells a client the state of a conversation. Agent is the
+// signing key of the agent who holds it when State is StateLive, and zero
+// otherwise (Decode refuses any other combination).
+type ConvStateFrame struct {
+	Conv  ids.ConvID
+	State ConvState
+	Agent ids.Key
+}
+
+// Presence tells a visitor how many distinct agent keys of the site are connected.
+type Presence struct{ Online uint16 }
+
+// RosterUpdate carries the site's newly stored signed roster (never empty).
+type RosterUpdate struct{ Roster []byte }
+
 func (*Challenge) Type() Type       { return TypeChallenge }
 func (*Hello) Type() Type           { return TypeHello }
 func (*Welcome) Type() Type         { return TypeWelcome }
@@ -353,6 +438,14 @@ func (*Request) Type() Type         { return TypeRequest }
 func (*Done) Type() Type            { return TypeDone }
 func (*Erased) Type() Type          { return TypeErased }
 func (*Replaced) Type() Type        { return TypeReplaced }
+func (*Typing) Type() Type          { return TypeTyping }
+func (*TypingPush) Type() Type      { return TypeTypingPush }
+func (*WantPerson) Type() Type      { return TypeWantPerson }
+func (*Takeover) Type() Type        { return TypeTakeover }
+func (*Close) Type() Type           { return TypeClose }
+func (*ConvStateFrame) Type() Type  { return TypeConvState }
+func (*Presence) Type() Type        { return TypePresence }
+func (*RosterUpdate) Type() Type    { return TypeRosterUpdate }
 
 // Error makes an Error frame usable as a Go error: "<code name>: <reason>".
 func (e *Error) Error() string {
@@ -410,6 +503,11 @@ const (
 	doneSize      = 1 + 16
 	erasedSize    = 16
 	replacedSize  = 16 + 8 + 8
+	typingSize    = 16 + 1
+	pushSize      = 16 + 32 + 1
+	convSize      = 16 // WantPerson, Takeover, Close
+	stateSize     = 16 + 1 + 32
+	presenceSize  = 2
 )
 
 // Encode returns the frame f with request ID reqID (0 in pushes).
@@ -522,6 +620,30 @@ func Encode(reqID uint32, f Frame) []byte {
 		b = append(b, v.Conv[:]...)
 		b = binary.BigEndian.AppendUint64(b, v.OldPos)
 		return binary.BigEndian.AppendUint64(b, v.NewPos)
+	case *Typing:
+		b := header(reqID, TypeTyping, typingSize)
+		b = append(b, v.Conv[:]...)
+		return append(b, boolByte(v.On))
+	case *TypingPush:
+		b := header(reqID, TypeTypingPush, pushSize)
+		b = append(b, v.Conv[:]...)
+		b = append(b, v.Key[:]...)
+		return append(b, boolByte(v.On))
+	case *WantPerson:
+		return append(header(reqID, TypeWantPerson, convSize), v.Conv[:]...)
+	case *Takeover:
+		return append(header(reqID, TypeTakeover, convSize), v.Conv[:]...)
+	case *Close:
+		return append(header(reqID, TypeClose, convSize), v.Conv[:]...)
+	case *ConvStateFrame:
+		b := header(reqID, TypeConvState, stateSize)
+		b = append(b, v.Conv[:]...)
+		b = append(b, byte(v.State))
+		return append(b, v.Agent[:]...)
+	case *Presence:
+		return binary.BigEndian.AppendUint16(header(reqID, TypePresence, presenceSize), v.Online)
+	case *RosterUpdate:
+		return append(header(reqID, TypeRosterUpdate, len(v.Roster)), v.Roster...)
 	}
 	panic("protocol: Encode of an unknown frame type")
 }
@@ -552,7 +674,7 @@ func appendHelloUnsigned(b []byte, h *Hello) []byte {
 // six header bytes are present and the version is known, reqID is the frame's
 // request ID even if the body is refused, so that the error reply can echo it.
 // Byte slices in the result (Welcome.Roster, Send.Envelope,
-// Deliver.Envelope, Request.Body) alias b.
+// Deliver.Envelope, Request.Body, RosterUpdate.Roster) alias b.
 func Decode(b []byte) (reqID uint32, f Frame, err error) {
 	if len(b) == 0 {
 		return 0, nil, malformed("empty frame")
@@ -711,6 +833,70 @@ func decodeBody(t Type, p []byte) (Frame, error) {
 		f.OldPos, p = u64(p)
 		f.NewPos, _ = u64(p)
 		return f, nil
+	case TypeTyping:
+		if len(p) != typingSize {
+			return nil, badLength(t)
+		}
+		f := &Typing{}
+		p = take(f.Conv[:], p)
+		on, ok := byteBool(p[0])
+		if !ok {
+			return nil, malformed("typing: unknown state")
+		}
+		f.On = on
+		return f, nil
+	case TypeTypingPush:
+		if len(p) != pushSize {
+			return nil, badLength(t)
+		}
+		f := &TypingPush{}
+		p = take(f.Conv[:], p)
+		p = take(f.Key[:], p)
+		on, ok := byteBool(p[0])
+		if !ok {
+			return nil, malformed("typing-push: unknown state")
+		}
+		f.On = on
+		return f, nil
+	case TypeWantPerson, TypeTakeover, TypeClose:
+		if len(p) != convSize {
+			return nil, badLength(t)
+		}
+		var c ids.ConvID
+		copy(c[:], p)
+		switch t {
+		case TypeWantPerson:
+			return &WantPerson{Conv: c}, nil
+		case TypeTakeover:
+			return &Takeover{Conv: c}, nil
+		default:
+			return &Close{Conv: c}, nil
+		}
+	case TypeConvState:
+		if len(p) != stateSize {
+			return nil, badLength(t)
+		}
+		f := &ConvStateFrame{}
+		p = take(f.Conv[:], p)
+		f.State = ConvState(p[0])
+		copy(f.Agent[:], p[1:])
+		if !f.State.Valid() {
+			return nil, malformed("conv-state: unknown state")
+		}
+		if (f.State == StateLive) == (f.Agent == ids.Key{}) {
+			return nil, malformed("conv-state: agent key must be set exactly when live")
+		}
+		return f, nil
+	case TypePresence:
+		if len(p) != presenceSize {
+			return nil, badLength(t)
+		}
+		return &Presence{Online: binary.BigEndian.Uint16(p)}, nil
+	case TypeRosterUpdate:
+		if len(p) == 0 {
+			return nil, malformed("roster-update: missing roster")
+		}
+		return &RosterUpdate{Roster: p}, nil
 	}
 	return nil, malformed("unknown frame type " + strconv.Itoa(int(t)))
 }
@@ -774,6 +960,23 @@ func decodeRequest(p []byte) (Frame, error) {
 		f.Body = p
 	}
 	return f, nil
+}
+
+func boolByte(on bool) byte {
+	if on {
+		return 1
+	}
+	return 0
+}
+
+func byteBool(b byte) (on, ok bool) {
+	switch b {
+	case 0:
+		return false, true
+	case 1:
+		return true, true
+	}
+	return false, false
 }
 
 func validDecision(d uint8) bool { return d == ConsentAccepted || d == ConsentDeclined }

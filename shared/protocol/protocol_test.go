@@ -62,6 +62,7 @@ func requestBody(op byte, body []byte) []byte {
 
 func TestDecodeRejects(t *testing.T) {
 	c1, c2 := conv(0x20), conv(0x30)
+	k1 := key(0x80)
 	helloBody := func(role byte) []byte {
 		b := []byte{role}
 		b = append(b, make([]byte, 16+32+32)...)
@@ -158,6 +159,29 @@ func TestDecodeRejects(t *testing.T) {
 		{"erased long", frame(1, TypeErased, 0, c1[:], []byte{0}), ErrMalformed},
 		{"replaced short", frame(1, TypeReplaced, 0, c1[:], u64b(1), u64b(2)[:7]), ErrMalformed},
 		{"replaced long", frame(1, TypeReplaced, 0, c1[:], u64b(1), u64b(2), []byte{0}), ErrMalformed},
+		{"typing short", frame(1, TypeTyping, 1, c1[:]), ErrMalformed},
+		{"typing long", frame(1, TypeTyping, 1, c1[:], []byte{1, 0}), ErrMalformed},
+		{"typing state 2", frame(1, TypeTyping, 1, c1[:], []byte{2}), ErrMalformed},
+		{"typing-push short", frame(1, TypeTypingPush, 0, c1[:], k1[:]), ErrMalformed},
+		{"typing-push long", frame(1, TypeTypingPush, 0, c1[:], k1[:], []byte{1, 0}), ErrMalformed},
+		{"typing-push state 255", frame(1, TypeTypingPush, 0, c1[:], k1[:], []byte{255}), ErrMalformed},
+		{"want-person short", frame(1, TypeWantPerson, 1, c1[:15]), ErrMalformed},
+		{"want-person long", frame(1, TypeWantPerson, 1, c1[:], []byte{0}), ErrMalformed},
+		{"takeover short", frame(1, TypeTakeover, 1), ErrMalformed},
+		{"takeover long", frame(1, TypeTakeover, 1, c1[:], []byte{0}), ErrMalformed},
+		{"close short", frame(1, TypeClose, 1, c1[:1]), ErrMalformed},
+		{"close long", frame(1, TypeClose, 1, c1[:], c1[:]), ErrMalformed},
+		{"conv-state short", frame(1, TypeConvState, 0, c1[:], []byte{2}, k1[:31]), ErrMalformed},
+		{"conv-state long", frame(1, TypeConvState, 0, c1[:], []byte{2}, k1[:], []byte{0}), ErrMalformed},
+		{"conv-state state 4", frame(1, TypeConvState, 0, c1[:], []byte{4}, make([]byte, 32)), ErrMalformed},
+		{"conv-state live without agent", frame(1, TypeConvState, 0, c1[:], []byte{2}, make([]byte, 32)), ErrMalformed},
+		{"conv-state waiting with agent", frame(1, TypeConvState, 0, c1[:], []byte{1}, k1[:]), ErrMalformed},
+		{"conv-state closed with agent", frame(1, TypeConvState, 0, c1[:], []byte{3}, k1[:]), ErrMalformed},
+		{"presence short", frame(1, TypePresence, 0, []byte{1}), ErrMalformed},
+		{"presence long", frame(1, TypePresence, 0, []byte{0, 1, 0}), ErrMalformed},
+		{"roster-update empty", frame(1, TypeRosterUpdate, 0), ErrMalformed},
+		{"type 0x38", frame(1, 0x38, 1, c1[:]), ErrMalformed},
+		{"type 0x2f", frame(1, 0x2f, 1, c1[:]), ErrMalformed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -33,6 +33,8 @@ func seq(start byte, n int) []byte {
 
 func conv(start byte) (c ids.ConvID) { copy(c[:], seq(start, 16)); return }
 
+func key(start byte) (k ids.Key) { copy(k[:], seq(start, 32)); return }
+
 func hash(start byte) (h [32]byte) { copy(h[:], seq(start, 32)); return }
 
 // helloSeed is the fixed Ed25519 seed of the hello vector's signing key.
@@ -117,6 +119,15 @@ func vectors() []vector {
 		{"18-done", 8, &Done{Op: OpErase, Conv: conv(0x20)}},
 		{"19-erased", 0, &Erased{Conv: conv(0x20)}},
 		{"20-replaced", 0, &Replaced{Conv: conv(0x20), OldPos: 3, NewPos: 12}},
+		{"21-typing", 10, &Typing{Conv: conv(0x20), On: true}},
+		{"22-typing-push", 0, &TypingPush{Conv: conv(0x20), Key: key(0x80), On: false}},
+		{"23-want-person", 11, &WantPerson{Conv: conv(0x20)}},
+		{"24-takeover", 12, &Takeover{Conv: conv(0x30)}},
+		{"25-close", 13, &Close{Conv: conv(0x30)}},
+		{"26-conv-state", 0, &ConvStateFrame{Conv: conv(0x30), State: StateLive, Agent: key(0x80)}},
+		{"27-conv-state", 0, &ConvStateFrame{Conv: conv(0x20), State: StateWaiting}},
+		{"28-presence", 0, &Presence{Online: 2}},
+		{"29-roster-update", 0, &RosterUpdate{Roster: []byte("roster bytes")}},
 	}
 }
 
@@ -231,6 +242,15 @@ func TestVectorLayout(t *testing.T) {
 		"19-erased":  "01" + "22" + "00000000" + hex.EncodeToString(seq(0x20, 16)),
 		"20-replaced": "01" + "23" + "00000000" + hex.EncodeToString(seq(0x20, 16)) +
 			"0000000000000003" + "000000000000000c",
+		"21-typing":        "01" + "30" + "0000000a" + hex.EncodeToString(seq(0x20, 16)) + "01",
+		"22-typing-push":   "01" + "31" + "00000000" + hex.EncodeToString(seq(0x20, 16)) + hex.EncodeToString(seq(0x80, 32)) + "00",
+		"23-want-person":   "01" + "32" + "0000000b" + hex.EncodeToString(seq(0x20, 16)),
+		"24-takeover":      "01" + "33" + "0000000c" + hex.EncodeToString(seq(0x30, 16)),
+		"25-close":         "01" + "34" + "0000000d" + hex.EncodeToString(seq(0x30, 16)),
+		"26-conv-state":    "01" + "35" + "00000000" + hex.EncodeToString(seq(0x30, 16)) + "02" + hex.EncodeToString(seq(0x80, 32)),
+		"27-conv-state":    "01" + "35" + "00000000" + hex.EncodeToString(seq(0x20, 16)) + "01" + strings.Repeat("00", 32),
+		"28-presence":      "01" + "36" + "00000000" + "0002",
+		"29-roster-update": "01" + "37" + "00000000" + hex.EncodeToString([]byte("roster bytes")),
 	}
 	for name, w := range want {
 		got := hex.EncodeToString(files[name])

@@ -42,6 +42,10 @@ const (
 	PhaseUnlocking
 	// PhaseReady: unlocked; the inbox is shown.
 	PhaseReady
+	// PhaseGenerate: the form to create a new key is shown.
+	PhaseGenerate
+	// PhaseGenerating: a new key is being created and sealed (slow).
+	PhaseGenerating
 )
 
 // ConnState is the connection state shown in the status line.
@@ -65,8 +69,14 @@ const (
 type Handlers struct {
 	OnOpen    func()
 	OnMessage func([]byte)
-	OnClose   func()
+	// OnClose reports the end of the connection with the WebSocket close
+	// code (0 when there was none, e.g. a failure to connect).
+	OnClose func(code int)
 }
+
+// ClosePolicy is the WebSocket close code by which the relay ends the
+// connections of an agent removed from the roster (docs/PROTOCOL.md §6.7).
+const ClosePolicy = 1008
 
 // Platform is what the App needs from the browser. The js build implements it
 // with package jsbridge; tests implement it in memory. Callbacks (timers,
@@ -91,6 +101,9 @@ type Platform interface {
 	FetchText(url string, done func(text string, err error))
 	// Changed asks for the view to be rendered again.
 	Changed()
+	// Notify shows a browser notification (when the user allowed them);
+	// tag replaces an earlier notification with the same tag.
+	Notify(title, body, tag string)
 }
 
 // Config are the page's settings, from the data attributes of #siegel-agent.
@@ -99,7 +112,11 @@ type Config struct {
 	Site    string    // data-site: the site ID in text form, or "" (take it from the key)
 	Relay   string    // data-relay: WebSocket base URL, e.g. ws://127.0.0.1:8080
 	DemoKey string    // data-demo-key: URL of a demo key file, or ""
+	Owner   string    // data-owner: the owner key fingerprint to prefill, or ""
 	Rand    io.Reader // cryptographic randomness
+	// KeyParams are the argon2id parameters for new keys (zero: the
+	// defaults of package keyfile).
+	KeyParams keyfile.Params
 }
 
 // App is the agent page's controller and view-model: it holds the key phase,
@@ -136,6 +153,21 @@ type App struct {
 	visible       bool
 	notice        string // a passing message (a conversation was deleted)
 	counter       uint64 // the request counter last saved
+
+	// Live chat (live.go).
+	removed     bool // no longer in the roster: stopped for good
+	notInRoster bool // the relay refused the key: not in the roster (yet)
+	inRoster    bool // a roster with this key was seen
+	typing      struct {
+		on   bool
+		conv ids.ConvID
+		at   time.Time
+	}
+	typingStop func()
+	// Key generation (keygen.go).
+	pub       string // the public line of the unlocked key
+	keyErrs   NewKeyErrors
+	generated bool
 }
 
 // link is one connection attempt.
@@ -249,7 +281,7 @@ func (a *App) StatusState() string {
 // is asked for. The key file is stored only after it was unlocked.
 func (a *App) ImportKey(text string) bool {
 	defer a.p.Changed()
-	if a.phase == PhaseUnlocking || a.phase == PhaseReady {
+	if a.phase == PhaseUnlocking || a.phase == PhaseReady || a.phase == PhaseGenerating {
 		return false
 	}
 	if err := checkKeyText(text); err != nil {
@@ -331,16 +363,26 @@ func (a *App) finishUnlock(passphrase string) {
 		a.phase, a.err = PhaseLocked, a.text.ErrOtherSite
 		return
 	}
+	a.start(sec)
+}
+
+// start makes the page ready with the keys of sec (unlocked or just
+// generated) and connects. On failure the phase is PhaseLocked with an error.
+func (a *App) start(sec keyfile.Secret) {
+	fallback := PhaseLocked
+	if a.phase == PhaseGenerating {
+		fallback = PhaseGenerate
+	}
 	id, err := envelope.IdentityFromKeys(sec.SignSeed, sec.BoxPriv)
 	if err != nil {
-		a.phase, a.err = PhaseLocked, a.text.BadKeyFile
+		a.phase, a.err = fallback, a.text.BadKeyFile
 		return
 	}
 	a.counter = a.p.LoadCounter()
 	sess, err := session.New(session.Config{Role: protocol.RoleAgent, Site: sec.Site, Owner: sec.OwnerFP,
 		Identity: id, Rand: a.cfg.Rand, Now: a.p.Now, State: session.State{Counter: a.counter}})
 	if err != nil {
-		a.phase, a.err = PhaseLocked, a.text.BadKeyFile
+		a.phase, a.err = fallback, a.text.BadKeyFile
 		return
 	}
 	if !a.stored {
@@ -351,6 +393,7 @@ func (a *App) finishUnlock(passphrase string) {
 		}
 	}
 	a.name, a.site, a.me, a.sess = sec.Name, sec.Site, id.SignKey(), sess
+	a.pub = PubLine(sec.AgentID, id.SignKey(), id.BoxKey(), sec.Name)
 	a.phase = PhaseReady
 	a.backoff.Reset()
 	a.connect()
@@ -364,7 +407,8 @@ func (a *App) Lock() {
 		a.cur = nil
 		c.t.Close()
 	}
-	a.sess, a.name, a.me = nil, "", ids.Key{}
+	a.sess, a.name, a.me, a.pub, a.generated = nil, "", ids.Key{}, "", false
+	a.removed, a.notInRoster, a.inRoster, a.typing.on = false, false, false, false
 	a.inbox.Clear()
 	a.notice = ""
 	a.conn = ConnIdle
@@ -397,9 +441,13 @@ func (a *App) Export() (name, text string, ok bool) {
 
 // Select opens a conversation and fetches it if needed.
 func (a *App) Select(id ids.ConvID) {
-	if a.phase != PhaseReady || !a.inbox.Select(id) {
+	if a.phase != PhaseReady || a.inbox.Get(id) == nil {
 		return
 	}
+	if c, ok := a.inbox.Selected(); ok && c.ID != id {
+		a.stopTyping()
+	}
+	a.inbox.Select(id)
 	a.notice = ""
 	a.ensureFetched(a.inbox.Get(id))
 	a.deliverDue()
@@ -408,6 +456,7 @@ func (a *App) Select(id ids.ConvID) {
 
 // Deselect goes back to the conversation list.
 func (a *App) Deselect() {
+	a.stopTyping()
 	a.inbox.Deselect()
 	a.p.Changed()
 }
@@ -428,7 +477,7 @@ func (a *App) SetVisible(v bool) {
 func (a *App) Reply(text string) bool {
 	defer a.p.Changed()
 	c, ok := a.inbox.Selected()
-	if !ok || a.sess == nil {
+	if !ok || a.sess == nil || a.removed {
 		return false
 	}
 	if strings.TrimSpace(text) == "" {
@@ -445,6 +494,7 @@ func (a *App) Reply(text string) bool {
 	}
 	a.err = ""
 	a.apply(evs)
+	a.stopTyping()
 	return true
 }
 
@@ -471,6 +521,10 @@ func (a *App) stopRetry() {
 
 func (a *App) stopTimers() {
 	a.stopRetry()
+	if a.typingStop != nil {
+		a.typingStop()
+		a.typingStop = nil
+	}
 	if a.handshakeStop != nil {
 		a.handshakeStop()
 		a.handshakeStop = nil
@@ -482,7 +536,7 @@ func (a *App) wsURL() string {
 }
 
 func (a *App) connect() {
-	if a.sess == nil || a.sess.Stopped() {
+	if a.sess == nil || a.sess.Stopped() || a.removed {
 		return
 	}
 	a.stopRetry()
@@ -501,9 +555,13 @@ func (a *App) connect() {
 				a.p.Changed()
 			}
 		},
-		OnClose: func() {
+		OnClose: func(code int) {
 			if gen == a.gen && l == a.cur {
 				a.cur = nil
+				if code == ClosePolicy && a.inRoster {
+					// The relay ends the connections of removed agents so.
+					a.remove()
+				}
 				a.apply(a.sess.Disconnected(l.t))
 				a.scheduleRetry() // in case the session had already noted it
 				a.p.Changed()
@@ -543,7 +601,7 @@ func (a *App) rand32() uint32 {
 }
 
 func (a *App) scheduleRetry() {
-	if a.sess == nil || a.sess.Stopped() || a.cur != nil || a.retry.stop != nil {
+	if a.sess == nil || a.sess.Stopped() || a.removed || a.cur != nil || a.retry.stop != nil {
 		return
 	}
 	d := a.backoff.Next(a.rand32())
@@ -602,11 +660,17 @@ func (a *App) apply(evs []session.Event) {
 		case session.ReceiptEvent:
 			a.inbox.Receipt(e.Conv, e.Pos)
 		case session.RosterEvent:
-			if ag, ok := e.Roster.AgentBySign(a.me); ok {
-				a.name = ag.Name
-			}
+			a.onRoster(e.Roster)
 		case session.RosterErrorEvent:
-			a.err = a.text.ErrRoster
+			if errors.Is(e.Err, session.ErrRemoved) {
+				a.remove()
+			} else {
+				a.err = a.text.ErrRoster
+			}
+		case session.ConvStateEvent:
+			a.onConvState(e.Conv, e.State, e.AgentKey, e.Agent.Name)
+		case session.TypingEvent:
+			a.onTyping(e.Conv, e.Key, e.From == session.FromVisitor, e.Agent.Name, e.On)
 		case session.ErrorEvent:
 			a.onError(e)
 		case session.SendFailedEvent:
@@ -645,6 +709,7 @@ func (a *App) onStatus(s session.Status) {
 	switch s {
 	case session.StatusOffline:
 		a.cur = nil
+		a.typing.on = false // the relay forgot it with the connection
 		if a.handshakeStop != nil {
 			a.handshakeStop()
 			a.handshakeStop = nil
@@ -654,6 +719,7 @@ func (a *App) onStatus(s session.Status) {
 		a.conn = ConnConnecting
 	case session.StatusReady:
 		a.conn = ConnOnline
+		a.notInRoster = false
 		if a.handshakeStop != nil {
 			a.handshakeStop()
 			a.handshakeStop = nil
@@ -667,7 +733,7 @@ func (a *App) onStatus(s session.Status) {
 		a.conn = ConnStopped
 		a.cur = nil
 		a.stopTimers()
-		if a.err == "" {
+		if a.err == "" && !a.removed {
 			a.err = a.text.ErrProtocol
 		}
 	}
@@ -749,7 +815,7 @@ func (a *App) onError(e session.ErrorEvent) {
 	if e.Fatal {
 		switch e.Code {
 		case protocol.CodeForbidden:
-			a.err = a.text.ErrNotAgent
+			a.refusedNotAgent()
 		case protocol.CodeUnknownSite:
 			a.err = a.text.ErrSite
 		case protocol.CodeUnsupportedVersion:

@@ -40,6 +40,7 @@ type fakePlatform struct {
 	relay   *fakeRelay
 	dialErr error
 	dialed  []string
+	notes   []note
 }
 
 func newPlatform(t *testing.T) *fakePlatform {
@@ -92,6 +93,12 @@ func (p *fakePlatform) FetchText(url string, done func(string, error)) {
 }
 
 func (p *fakePlatform) Changed() { p.changed++ }
+
+func (p *fakePlatform) Notify(title, body, tag string) {
+	p.notes = append(p.notes, note{title, body, tag})
+}
+
+type note struct{ title, body, tag string }
 
 // runPaint runs the callbacks waiting for a paint.
 func (p *fakePlatform) runPaint() {
@@ -166,6 +173,8 @@ type fakeSock struct {
 	nonce    [32]byte
 	key      ids.Key
 	authed   bool
+	// closeCode is the WebSocket close code reported with OnClose.
+	closeCode int
 }
 
 func (s *fakeSock) Send(b []byte) error {
@@ -317,7 +326,9 @@ func (r *fakeRelay) handle(s *fakeSock, b []byte) {
 			}
 		}
 	default:
-		r.fail(s, reqID, protocol.CodeState)
+		if !r.liveFrame(s, reqID, f) {
+			r.fail(s, reqID, protocol.CodeState)
+		}
 	}
 }
 
@@ -330,7 +341,7 @@ func (r *fakeRelay) pump() {
 			case s.closed && !s.reported:
 				s.reported, moved = true, true
 				s.toRelay, s.toClient = nil, nil
-				s.h.OnClose()
+				s.h.OnClose(s.closeCode)
 				continue
 			case s.closed:
 				continue
@@ -957,8 +968,14 @@ func TestNotInRoster(t *testing.T) {
 	w := newWorld(t)
 	delete(w.relay.agents, w.agent.SignKey())
 	w.unlock()
-	if w.app.Conn() != ConnStopped || w.app.Error() != Strings(German).ErrNotAgent {
+	if w.app.Conn() != ConnStopped || w.app.Error() != Strings(German).NotInRoster {
 		t.Fatalf("conn %d err %q", w.app.Conn(), w.app.Error())
+	}
+	if !w.app.NotInRoster() || w.app.Removed() {
+		t.Errorf("not in roster %v, removed %v", w.app.NotInRoster(), w.app.Removed())
+	}
+	if !strings.HasPrefix(w.app.Pub(), PubPrefix+" ") {
+		t.Errorf("public line %q", w.app.Pub())
 	}
 }
 

@@ -153,6 +153,59 @@ type Text struct {
 	ErrReplay        string // the relay refused a request counter
 	ErrGone          string // the conversation no longer exists
 
+	// Key generation.
+	Generate       string
+	GenerateTitle  string
+	GenerateHint   string
+	AgentName      string
+	SiteField      string
+	OwnerField     string
+	OwnerHint      string
+	NewPass        string
+	NewPassAgain   string
+	NewPassHint    string
+	Create         string
+	Cancel         string
+	Generating     string
+	BadName        string
+	BadSite        string
+	BadOwner       string
+	PassShort      string
+	PassMismatch   string
+	GenerateFailed string
+	PubTitle       string
+	PubLabel       string
+	PubHint        string // the site owner adds the line with `relay roster add`
+	Copy           string
+	Copied         string
+	CopyFailed     string
+	Backup         string
+	BackupHint     string
+	NotInRoster    string
+
+	// Live chat.
+	GroupWaiting   string
+	GroupLive      string
+	GroupBot       string
+	GroupClosed    string
+	By             string // followed by an agent's name: "von Bert"
+	ByYou          string
+	TakenBy        string // followed by an agent's name
+	Takeover       string
+	TakeoverFailed string
+	EndConv        string
+	EndAsk         string
+	EndConfirm     string
+	CloseFailed    string
+	VisitorTyping  string
+	AgentTyping    string // follows an agent's name
+	NotifyEnable   string
+	NotifyOn       string
+	NotifyDenied   string
+	NotifyTitle    string
+	NotifyBody     string
+	Removed        string
+
 	fields []field // labels of well-known variable names
 }
 
@@ -263,6 +316,57 @@ var textDE = Text{
 	DeleteFailed:     "Das Gespräch wurde nicht gelöscht.",
 	ErrReplay:        "Der Server hat die Anfrage als Wiederholung abgelehnt. Bitte versuchen Sie es erneut.",
 	ErrGone:          "Das Gespräch gibt es nicht mehr.",
+
+	Generate:       "Neuen Schlüssel erzeugen",
+	GenerateTitle:  "Neuen Agenten-Schlüssel erzeugen",
+	GenerateHint:   "Der Schlüssel entsteht in diesem Browser; der private Teil verlässt ihn nur verschlüsselt als Sicherungsdatei.",
+	AgentName:      "Ihr Name (sehen Besucher und Kollegen)",
+	SiteField:      "Website-Kennung",
+	OwnerField:     "Fingerabdruck des Eigentümer-Schlüssels",
+	OwnerHint:      "Steht im Einbettungscode der Website (data-owner-key) und in der Ausgabe von „relay site“.",
+	NewPass:        "Passphrase (mindestens 10 Zeichen)",
+	NewPassAgain:   "Passphrase wiederholen",
+	NewPassHint:    "Die Passphrase schützt Ihren Schlüssel. Ohne sie lässt er sich nicht wiederherstellen.",
+	Create:         "Schlüssel erzeugen",
+	Cancel:         "Abbrechen",
+	Generating:     "Erzeuge Schlüssel…",
+	BadName:        "Bitte geben Sie einen Namen mit 1 bis 64 Bytes ohne Steuerzeichen ein.",
+	BadSite:        "Die Website-Kennung ist ungültig.",
+	BadOwner:       "Der Fingerabdruck des Eigentümer-Schlüssels ist ungültig.",
+	PassShort:      "Die Passphrase muss mindestens 10 Zeichen lang sein.",
+	PassMismatch:   "Die beiden Passphrasen stimmen nicht überein.",
+	GenerateFailed: "Der Schlüssel konnte nicht erzeugt werden.",
+	PubTitle:       "Ihr öffentlicher Schlüssel",
+	PubLabel:       "Öffentliche Schlüsselzeile",
+	PubHint:        "Senden Sie diese Zeile dem Website-Betreiber. Er nimmt Sie mit „relay roster add“ ins Team auf; erst dann können Sie sich verbinden.",
+	Copy:           "Kopieren",
+	Copied:         "Kopiert.",
+	CopyFailed:     "Kopieren nicht möglich – die Zeile ist markiert, bitte kopieren Sie sie von Hand.",
+	Backup:         "Sicherungsdatei herunterladen",
+	BackupHint:     "Bewahren Sie die Sicherungsdatei auf; mit ihr und der Passphrase richten Sie den Schlüssel in einem anderen Browser ein.",
+	NotInRoster:    "Ihr Schlüssel steht noch nicht in der Agentenliste dieser Website (not in roster). Bitten Sie den Betreiber, Ihre öffentliche Schlüsselzeile mit „relay roster add“ aufzunehmen, und laden Sie die Seite danach neu.",
+
+	GroupWaiting:   "Wartet auf einen Menschen",
+	GroupLive:      "Live",
+	GroupBot:       "Nur Bot",
+	GroupClosed:    "Beendet",
+	By:             "von",
+	ByYou:          "von Ihnen",
+	TakenBy:        "übernommen von",
+	Takeover:       "Übernehmen",
+	TakeoverFailed: "Das Gespräch konnte nicht übernommen werden.",
+	EndConv:        "Gespräch beenden",
+	EndAsk:         "Gespräch wirklich beenden? Der Besucher sieht, dass es beendet ist; fragt er erneut nach einem Menschen, wartet es wieder.",
+	EndConfirm:     "Beenden",
+	CloseFailed:    "Das Gespräch konnte nicht beendet werden.",
+	VisitorTyping:  "Besucher tippt …",
+	AgentTyping:    "tippt …",
+	NotifyEnable:   "Benachrichtigungen aktivieren",
+	NotifyOn:       "Benachrichtigungen sind aktiv.",
+	NotifyDenied:   "Benachrichtigungen sind im Browser blockiert.",
+	NotifyTitle:    "Siegel: Ein Besucher wartet",
+	NotifyBody:     "Ein Besucher möchte mit einem Menschen sprechen",
+	Removed:        "Sie wurden aus dem Team entfernt. Ihr Schlüssel steht nicht mehr in der Agentenliste dieser Website; es wird keine Verbindung mehr aufgebaut.",
 
 	fields: []field{
 		{namesEmail, "E-Mail"},
@@ -385,6 +489,57 @@ var textEN = Text{
 	DeleteFailed:     "The conversation was not deleted.",
 	ErrReplay:        "The server refused the request as a repetition. Please try again.",
 	ErrGone:          "The conversation no longer exists.",
+
+	Generate:       "Create a new key",
+	GenerateTitle:  "Create a new agent key",
+	GenerateHint:   "The key is made in this browser; its private part leaves it only encrypted, as a backup file.",
+	AgentName:      "Your name (shown to visitors and colleagues)",
+	SiteField:      "Site ID",
+	OwnerField:     "Owner key fingerprint",
+	OwnerHint:      "It is in the site's embed code (data-owner-key) and in the output of “relay site”.",
+	NewPass:        "Passphrase (at least 10 characters)",
+	NewPassAgain:   "Repeat the passphrase",
+	NewPassHint:    "The passphrase protects your key. Without it the key cannot be recovered.",
+	Create:         "Create key",
+	Cancel:         "Cancel",
+	Generating:     "Creating key…",
+	BadName:        "Please enter a name of 1 to 64 bytes without control characters.",
+	BadSite:        "The site ID is invalid.",
+	BadOwner:       "The owner key fingerprint is invalid.",
+	PassShort:      "The passphrase must be at least 10 characters long.",
+	PassMismatch:   "The two passphrases do not match.",
+	GenerateFailed: "The key could not be created.",
+	PubTitle:       "Your public key",
+	PubLabel:       "Public key line",
+	PubHint:        "Send this line to the site owner. They add you to the team with “relay roster add”; only then can you connect.",
+	Copy:           "Copy",
+	Copied:         "Copied.",
+	CopyFailed:     "Copying is not possible – the line is selected, please copy it by hand.",
+	Backup:         "Download backup file",
+	BackupHint:     "Keep the backup file; with it and the passphrase you set up the key in another browser.",
+	NotInRoster:    "Your key is not in this site's agent list yet (not in roster). Ask the site owner to add your public key line with “relay roster add”, then reload this page.",
+
+	GroupWaiting:   "Waiting for a person",
+	GroupLive:      "Live",
+	GroupBot:       "Bot only",
+	GroupClosed:    "Closed",
+	By:             "by",
+	ByYou:          "by you",
+	TakenBy:        "taken over by",
+	Takeover:       "Take over",
+	TakeoverFailed: "The conversation could not be taken over.",
+	EndConv:        "End conversation",
+	EndAsk:         "Really end the conversation? The visitor sees that it ended; if they ask for a person again, it is waiting again.",
+	EndConfirm:     "End",
+	CloseFailed:    "The conversation could not be ended.",
+	VisitorTyping:  "Visitor is typing …",
+	AgentTyping:    "is typing …",
+	NotifyEnable:   "Enable notifications",
+	NotifyOn:       "Notifications are on.",
+	NotifyDenied:   "Notifications are blocked in the browser.",
+	NotifyTitle:    "Siegel: a visitor is waiting",
+	NotifyBody:     "A visitor wants to talk to a person",
+	Removed:        "You were removed from the team. Your key is no longer in this site's agent list; no connection is made any more.",
 
 	fields: []field{
 		{namesEmail, "Email"},

@@ -7,6 +7,7 @@ import (
 
 	"siegel/shared/content"
 	"siegel/shared/ids"
+	"siegel/shared/protocol"
 )
 
 // From tells who wrote a message.
@@ -110,6 +111,15 @@ type Conversation struct {
 	Receipts []Receipt
 	// Deleting is set while this page's request to erase it is outstanding.
 	Deleting bool
+	// State is the conversation's state from the relay (bot, waiting, live,
+	// closed); Holder and HolderName name the agent who holds it while live.
+	State      protocol.ConvState
+	Holder     ids.Key
+	HolderName string
+	// Typers are the others typing in it now (the visitor, other agents).
+	Typers []Typer
+
+	stateKnown bool
 
 	sentDelivered uint64
 }

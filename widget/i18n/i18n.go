@@ -88,6 +88,13 @@ type Strings struct {
 	HintNoInput         string // composer text the bot cannot take now
 	HintUseControls     string // composer text while buttons are expected
 
+	// Live chat with a person
+	PresenceOnline  string // header, once connected: a person is reachable
+	PresenceOffline string // header, once connected: nobody is reachable
+	LeaveMessage    string // notice after a handoff while nobody is reachable
+	LeaveLabel      string // the composer's label (and placeholder) then
+	Closed          string // notice: an agent ended the conversation
+
 	// The "My data" menu and the rights page
 	MyData           string // the header button and the panel's heading
 	MyDataIntro      string
@@ -171,6 +178,8 @@ type Strings struct {
 	ExportNote       string // what the file is and where it came from
 
 	tooLong [2]string
+	joined  [2]string // around an agent's name: the agent took the conversation over
+	typing  [2]string // around an agent's name: the agent is typing
 
 	// Not comparable: no equality function for this large struct is linked
 	// into the WebAssembly.
@@ -179,6 +188,13 @@ type Strings struct {
 
 // TooLong is the message shown when a text has more than n characters.
 func (s *Strings) TooLong(n int) string { return s.tooLong[0] + strconv.Itoa(n) + s.tooLong[1] }
+
+// AgentJoined is the notice shown when the agent named name takes the
+// conversation over.
+func (s *Strings) AgentJoined(name string) string { return s.joined[0] + name + s.joined[1] }
+
+// Typing is the indicator shown while the agent named name is typing.
+func (s *Strings) Typing(name string) string { return s.typing[0] + name + s.typing[1] }
 
 var de = Strings{
 	Lang:           German,
@@ -230,6 +246,12 @@ var de = Strings{
 	ConsentDeclined:     "Abgelehnt",
 	HintNoInput:         "Der Assistent erwartet gerade keine Texteingabe.",
 	HintUseControls:     "Bitte nutzen Sie die Schaltflächen oben.",
+
+	PresenceOnline:  "Ein Mensch ist erreichbar",
+	PresenceOffline: "Gerade ist niemand erreichbar",
+	LeaveMessage:    "Gerade ist niemand erreichbar. Sie können eine Nachricht hinterlassen – sie wartet, bis jemand da ist.",
+	LeaveLabel:      "Nachricht hinterlassen",
+	Closed:          "Das Gespräch wurde beendet. Mit einer neuen Nachricht beginnen Sie es wieder.",
 
 	MyData:           "Meine Daten",
 	MyDataIntro:      "Hier sehen Sie alles, was dieses Gespräch enthält. Sie können Ihre Angaben korrigieren, alles herunterladen oder das Gespräch löschen.",
@@ -313,6 +335,8 @@ var de = Strings{
 	ExportNote:       "Diese Datei hat Ihr Browser aus dem Ende-zu-Ende-verschlüsselten Gespräch erstellt.",
 
 	tooLong: [2]string{"Die Nachricht ist zu lang: höchstens ", " Zeichen."},
+	joined:  [2]string{"", " ist jetzt für Sie da"},
+	typing:  [2]string{"", " schreibt …"},
 }
 
 var en = Strings{
@@ -365,6 +389,12 @@ var en = Strings{
 	ConsentDeclined:     "Declined",
 	HintNoInput:         "The assistant is not expecting text right now.",
 	HintUseControls:     "Please use the buttons above.",
+
+	PresenceOnline:  "A person is available",
+	PresenceOffline: "Nobody is available right now",
+	LeaveMessage:    "Nobody is available right now. You can leave a message – it waits until someone is there.",
+	LeaveLabel:      "Leave a message",
+	Closed:          "The conversation has ended. Send a new message to start it again.",
 
 	MyData:           "My data",
 	MyDataIntro:      "Here you see everything this conversation holds. You can correct your data, download everything or delete the conversation.",
@@ -448,6 +478,8 @@ var en = Strings{
 	ExportNote:       "Your browser made this file from the end-to-end encrypted conversation.",
 
 	tooLong: [2]string{"The message is too long: at most ", " characters."},
+	joined:  [2]string{"", " is here for you now"},
+	typing:  [2]string{"", " is typing …"},
 }
 
 // For returns the texts of a language.

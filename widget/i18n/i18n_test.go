@@ -72,6 +72,21 @@ func TestRequiredTexts(t *testing.T) {
 		{en.StateSent, "Sent"},
 		{en.StateDelivered, "Delivered"},
 		{de.AlertRoster, "Die Schlüssel dieser Website konnten nicht bestätigt werden. Es wird nichts gesendet."},
+		{de.PresenceOnline, "Ein Mensch ist erreichbar"},
+		{de.PresenceOffline, "Gerade ist niemand erreichbar"},
+		{de.LeaveLabel, "Nachricht hinterlassen"},
+		{de.AgentJoined("Anna"), "Anna ist jetzt für Sie da"},
+		{en.AgentJoined("Anna"), "Anna is here for you now"},
+		{de.Typing("Anna"), "Anna schreibt …"},
+		{en.Typing("Anna"), "Anna is typing …"},
+	}
+	for _, s := range []*Strings{de, en} {
+		if !strings.HasPrefix(s.LeaveMessage, s.PresenceOffline) {
+			t.Errorf("%s: the leave-message notice does not say that nobody is available: %q", s.Lang.Tag(), s.LeaveMessage)
+		}
+	}
+	if !strings.HasPrefix(de.Closed, "Das Gespräch wurde beendet") || !strings.HasPrefix(en.Closed, "The conversation has ended") {
+		t.Errorf("Closed = %q / %q", de.Closed, en.Closed)
 	}
 	for _, c := range checks {
 		if got, want := c[0], c[1]; got != want {

@@ -16,13 +16,16 @@
 //	// a consent receipt:             evs, err := s.SendConsent(c)       (visitor)
 //	// erase a conversation:          evs, err := s.Erase(conv)          (visitor: own; agent: any)
 //	// correct an own answer:         evs, err := s.Correct(pos, a, ms)  (visitor)
+//	// typing started / stopped:      err := s.Typing(conv, on)          (visitor: own conv)
+//	// ask for a person (handoff):    err := s.WantPerson()              (visitor)
+//	// take over / end a conversation: err := s.Takeover(conv), s.Close(conv) (agent)
 //	// after any of these:            persist s.State() (visitor; agents persist s.Counter())
 //
 // Every method returns a small slice of events (StatusEvent, MessageEvent, AckEvent,
 // ReceiptEvent, RosterEvent, RosterErrorEvent, ErrorEvent, SendFailedEvent,
 // SeqChangedEvent, RejectedEvent, FetchedEvent, ConversationsEvent,
 // ConsentReceiptsEvent, ConsentFailedEvent, DoneEvent, RequestFailedEvent,
-// ErasedEvent, ReplacedEvent) in the order the UI should apply them. A Session is safe for concurrent use, but a Transport must
+// ErasedEvent, ReplacedEvent, TypingEvent, ConvStateEvent, PresenceEvent) in the order the UI should apply them. A Session is safe for concurrent use, but a Transport must
 // not call back into the Session from inside Send or Close.
 //
 // The session never reconnects by itself: when a connection ends (or the session
@@ -89,6 +92,21 @@
 // agent's session forgets the conversation. A Replaced push becomes a
 // ReplacedEvent; the replaced position is never delivered again, and a
 // Fetched counts every position up to its last position as delivered.
+//
+// # Live chat
+//
+// Typing, WantPerson, Takeover and Close send the frames of docs/PROTOCOL.md
+// §6.7. Typing is sent only on a ready connection and never queued; a
+// WantPerson waits for a ready connection (it is sent after the outbox) and is
+// sent again after a reconnect until the relay answers it. The relay's
+// TypingPush, ConvState and Presence frames become TypingEvent, ConvStateEvent
+// and PresenceEvent. A RosterUpdate is verified exactly like the Welcome's
+// roster (owner fingerprint, site, expiry, no lower version than seen); if
+// that fails the session stops for good (RosterErrorEvent, nothing is sent any
+// more), otherwise a RosterEvent follows and every later seal goes to the new
+// roster's box keys, so a removed agent gets no stanza. An agent whose own key
+// is not in the pushed roster stops with a RosterErrorEvent carrying
+// ErrRemoved.
 //
 // # Visitor mode
 //

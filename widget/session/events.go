@@ -185,3 +185,35 @@ func (SeqChangedEvent) isEvent()      {}
 func (RejectedEvent) isEvent()        {}
 func (FetchedEvent) isEvent()         {}
 func (ConversationsEvent) isEvent()   {}
+
+// TypingEvent: someone started (On) or stopped typing in Conv. Key is the
+// typist's signing key; Agent is its roster entry when From is FromAgent.
+// Typing of keys that are neither the conversation's visitor nor an agent of
+// the verified roster is not reported. Drop the indicator after 6 s without a
+// refresh.
+type TypingEvent struct {
+	Conv  ids.ConvID
+	Key   ids.Key
+	Agent roster.Agent
+	From  From
+	On    bool
+}
+
+// ConvStateEvent: the state of Conv changed (or, for agents, is reported after
+// a List). AgentKey is the signing key of the agent holding it when State is
+// StateLive (zero otherwise); Agent is that key's entry in the verified roster
+// (zero value when it is not in it).
+type ConvStateEvent struct {
+	Conv     ids.ConvID
+	State    ConvState
+	Agent    roster.Agent
+	AgentKey ids.Key
+}
+
+// PresenceEvent: the number of distinct agents of the site connected now
+// (visitors). Zero means nobody is available: offer to leave a message.
+type PresenceEvent struct{ Online int }
+
+func (TypingEvent) isEvent()    {}
+func (ConvStateEvent) isEvent() {}
+func (PresenceEvent) isEvent()  {}

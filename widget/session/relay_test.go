@@ -44,6 +44,12 @@ type fakeRelay struct {
 	requestCode protocol.ErrorCode  // when set, refuses every Request with this code
 	requests    int                 // Request frames received
 	dropDone    bool                // carry out requests but send no Done
+
+	// Live chat (live_test.go).
+	states     map[ids.ConvID]protocol.ConvStateFrame
+	typings    int                // Typing frames received
+	wantPeople int                // WantPerson frames received
+	wantCode   protocol.ErrorCode // when set, refuses WantPerson with this code
 }
 
 type fakeConv struct {
@@ -232,7 +238,9 @@ func (r *fakeRelay) handle(c *fakeConn, b []byte) {
 			s.push(0, &protocol.Receipt{Conv: f.Conv, Pos: cv.delivered})
 		}
 	default:
-		c.fail(reqID, protocol.CodeMalformed)
+		if !r.live(c, reqID, f) {
+			c.fail(reqID, protocol.CodeMalformed)
+		}
 	}
 }
 

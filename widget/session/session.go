@@ -89,6 +89,9 @@ const (
 	reqDelivered
 	reqConsent
 	reqRequest
+	reqWantPerson
+	reqTakeover
+	reqClose
 )
 
 type request struct {
@@ -139,6 +142,9 @@ type Session struct {
 	nonce   [32]byte      // the current connection's challenge nonce
 	counter uint64        // the last signed-request counter used
 	reqQ    []*pendingReq // signed requests waiting to be sent or answered, oldest first
+
+	wantPerson bool // visitor: a WantPerson waits for the relay's answer
+	wantSent   bool // ... and was sent on the current connection
 }
 
 // New checks the configuration and restores State. It fails with ErrConfig when the
@@ -320,6 +326,7 @@ func (s *Session) Connect(t Transport) []Event {
 	s.t, s.phase = t, phaseChallenge
 	clear(s.reqs)
 	s.consentPending = false
+	s.wantSent = false
 	s.resetRequests()
 	for _, cs := range s.convs {
 		for _, e := range cs.outbox {
@@ -340,6 +347,7 @@ func (s *Session) Disconnected(t Transport) []Event {
 	s.t = nil
 	clear(s.reqs)
 	s.consentPending = false
+	s.wantSent = false
 	s.resetRequests()
 	if s.phase == phaseStopped {
 		return nil
@@ -391,6 +399,14 @@ func (s *Session) Receive(t Transport, b []byte) []Event {
 		return s.onErased(f)
 	case *protocol.Replaced:
 		return s.onReplaced(f)
+	case *protocol.TypingPush:
+		return s.onTypingPush(f)
+	case *protocol.ConvStateFrame:
+		return s.onConvState(reqID, f)
+	case *protocol.Presence:
+		return s.onPresence(f)
+	case *protocol.RosterUpdate:
+		return s.onRosterUpdate(f)
 	}
 	return s.drop(ErrProtocol)
 }
@@ -406,6 +422,7 @@ func (s *Session) hangUp() []Event {
 	s.t, s.phase = nil, phaseOffline
 	clear(s.reqs)
 	s.consentPending = false
+	s.wantSent = false
 	s.resetRequests()
 	if t != nil {
 		t.Close()
@@ -424,6 +441,7 @@ func (s *Session) halt() []Event {
 	s.t, s.phase = nil, phaseStopped
 	clear(s.reqs)
 	s.consentPending = false
+	s.wantSent = false
 	s.resetRequests()
 	if t != nil {
 		t.Close()
@@ -496,6 +514,7 @@ func (s *Session) onWelcome(w *protocol.Welcome) []Event {
 		}
 		evs = s.transmit(evs, s.conv, cs)
 		evs = s.transmitConsent(evs)
+		evs = s.transmitWantPerson(evs)
 		return s.transmitRequest(evs)
 	}
 	for conv, cs := range s.convs {
@@ -726,6 +745,8 @@ func (s *Session) onError(reqID uint32, f *protocol.Error) []Event {
 		return append([]Event{ev}, s.hangUp()...)
 	case reqRequest:
 		return s.onRequestError(f)
+	case reqWantPerson:
+		return s.onWantPersonError(ev)
 	case reqConsent:
 		switch f.Code {
 		case protocol.CodeRateLimited, protocol.CodeInternal, protocol.CodeState:

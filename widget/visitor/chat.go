@@ -2,8 +2,10 @@ package visitor
 
 import (
 	"errors"
+	"strings"
 	"time"
 
+	"siegel/shared/content"
 	"siegel/shared/flow"
 	"siegel/widget/flowengine"
 	"siegel/widget/i18n"
@@ -31,6 +33,8 @@ func (u *Update) merge(m *Model, c Changes) {
 	u.Alert = u.Alert || c.Alert
 	u.Data = u.Data || len(c.Messages) > 0
 	u.Unread = u.Unread || c.Unread
+	u.Live = u.Live || c.Live
+	u.Typing = u.Typing || c.Typing
 	m.order(&u.Changes)
 }
 
@@ -55,6 +59,9 @@ type Chat struct {
 	lang      string
 	clock     func() time.Time
 	compile   flowengine.Compiler
+
+	typingOn   bool      // the relay was told that the visitor types
+	typingSent time.Time // when it was told last
 }
 
 // NewChat returns the chat for a session and an optional bot.
@@ -163,22 +170,81 @@ func (c *Chat) Compose(raw string) Update {
 }
 
 // send queues the visitor's text for the person, after every transcript entry
-// still waiting to be sealed (the order is kept).
+// still waiting to be sealed (the order is kept). While nobody is reachable
+// after a handoff the first text is left as a message: a handoff envelope
+// (reason 2, no note) marks it, and the text follows as a text envelope; a
+// text to a closed conversation, or the first one of the plain chat, asks for
+// a person again (WantPerson).
 func (c *Chat) send(u *Update, text string) {
 	c.share(u)
 	if c.bot != nil && c.bot.Sealed() < c.bot.Settled() {
 		u.merge(c.model, Changes{Alert: c.model.SetAlert(c.s.AlertOutboxFull, false)})
 		return
 	}
-	evs, err := c.sess.Send(text)
+	want := c.model.ConvState() == session.StateClosed || c.bot == nil && c.sess.State().NextSeq <= 1
+	var evs []session.Event
+	if c.model.LeaveMode() {
+		// Room for both first, so that the text does not stay behind the marker.
+		if c.sess.Room() < 2 {
+			u.merge(c.model, Changes{Alert: c.model.SetAlert(c.s.AlertOutboxFull, false)})
+			return
+		}
+		out, err := c.sess.SendContent(content.TypeHandoff,
+			content.EncodeHandoff(content.Handoff{Reason: content.HandoffMessage}), c.now())
+		if err != nil {
+			return
+		}
+		evs = out
+	}
+	out, err := c.sess.Send(text)
 	if err != nil {
 		if errors.Is(err, session.ErrOutboxFull) {
 			u.merge(c.model, Changes{Alert: c.model.SetAlert(c.s.AlertOutboxFull, false)})
 		}
+		if len(evs) > 0 {
+			u.merge(c.model, c.model.Apply(evs)) // the marker went out: leave mode ends
+		}
 		return
+	}
+	evs = append(evs, out...)
+	c.stopTyping()
+	if want {
+		c.sess.WantPerson() // fails only when the session has stopped: nothing is sent then anyway
 	}
 	u.merge(c.model, c.model.Apply(evs))
 	u.Clear, u.Connect = true, true
+}
+
+// Typed tells the chat that the composer now holds text (at the chat's
+// clock). After the visitor asked for a person, and while connected, the
+// relay is told that the visitor types — at most every TypingInterval — and
+// that they stopped when the composer is empty again. Before the handoff
+// nothing is sent: a conversation with the bot stays in the browser.
+func (c *Chat) Typed(text string) {
+	if strings.TrimSpace(text) == "" {
+		c.stopTyping()
+		return
+	}
+	if c.bot != nil && !c.bot.HandedOff() || !c.model.Asked() || c.sess.Status() != session.StatusReady {
+		return
+	}
+	now := time.UnixMilli(c.now())
+	if c.typingOn && now.Sub(c.typingSent) < TypingInterval {
+		return
+	}
+	c.typingOn = c.sess.Typing(c.sess.Conv(), true) == nil
+	c.typingSent = now
+}
+
+// Blurred tells the chat that the composer lost the focus: a visitor who
+// was typing stopped.
+func (c *Chat) Blurred() { c.stopTyping() }
+
+func (c *Chat) stopTyping() {
+	if c.typingOn {
+		c.typingOn = false
+		c.sess.Typing(c.sess.Conv(), false) // without a connection the relay drops the indicator itself
+	}
 }
 
 // Apply handles session events (from the connection) and seals what the freed
@@ -193,8 +259,12 @@ func (c *Chat) Apply(evs []session.Event) Update {
 	return u
 }
 
-// SetClock sets the clock for the times of corrections (nil: time.Now).
-func (c *Chat) SetClock(now func() time.Time) { c.clock = now }
+// SetClock sets the clock for the times of corrections, left messages and
+// typing, and the model's (nil: time.Now).
+func (c *Chat) SetClock(now func() time.Time) {
+	c.clock = now
+	c.model.SetClock(now)
+}
 
 // handle shows the engine's new transcript entries, takes the prompt, reask
 // and errors from its outputs and shares what may be shared.
@@ -249,7 +319,7 @@ func (c *Chat) share(u *Update) {
 		if c.sess.Room() < len(it.Envelopes) || it.Consent != nil && c.sess.Consents() >= session.MaxConsents {
 			break // later, when the relay has acknowledged some
 		}
-		queued, stop := false, false
+		queued, stop, handoff := false, false, false
 		for k, e := range it.Envelopes {
 			out, err := c.sess.SendContent(e.Type, e.Content, e.Time)
 			if err != nil {
@@ -265,9 +335,13 @@ func (c *Chat) share(u *Update) {
 			}
 			evs = append(evs, out...)
 			queued = true
+			handoff = handoff || e.Type == content.TypeHandoff
 		}
 		if stop {
 			break
+		}
+		if handoff {
+			c.sess.WantPerson() // with the handoff envelope; fails only when stopped
 		}
 		if it.Consent != nil {
 			out, err := c.sess.SendConsent(session.Consent{FlowVersion: it.Consent.FlowVersion,

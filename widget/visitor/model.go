@@ -129,6 +129,8 @@ type Changes struct {
 	Status   bool       // the status line changed
 	Alert    bool       // the alert changed
 	Unread   bool       // the unread count changed
+	Live     bool       // presence, the live-chat notice or the composer's label changed
+	Typing   bool       // the typing indicator appeared, changed its name or went away
 }
 
 func (c *Changes) add(m *Message) {
@@ -161,6 +163,9 @@ type Model struct {
 
 	entries map[int]*Message // transcript entries shown from local state, by index
 	local   bool             // bot-only conversation, nothing sent
+
+	lv    live // presence, conversation state, typing (live.go)
+	clock func() time.Time
 }
 
 // NewModel returns a model showing the bot's local greeting (a site without a
@@ -363,10 +368,12 @@ func (m *Model) sentState(msg *Message) {
 // Apply updates the model with session events and reports what changed.
 func (m *Model) Apply(evs []session.Event) Changes {
 	var c Changes
+	before := m.liveView()
 	for _, ev := range evs {
 		m.apply(&c, ev)
 	}
 	m.order(&c)
+	c.Live = m.liveView() != before
 	return c
 }
 
@@ -396,6 +403,9 @@ func (m *Model) AddNote(c *Changes, text string) *Message {
 }
 
 func (m *Model) apply(c *Changes, ev session.Event) {
+	if m.applyLive(c, ev) {
+		return
+	}
 	switch ev := ev.(type) {
 	case session.MessageEvent:
 		m.message(c, ev)
@@ -505,6 +515,9 @@ func (m *Model) message(c *Changes, ev session.MessageEvent) {
 	if name == "" {
 		name = m.s.AgentFallback
 	}
+	if ev.Sender == m.lv.typist && !ev.Seen {
+		c.Typing = m.stopTyping() || c.Typing
+	}
 	msg := m.newMessage(FromAgent, name, ev.Text)
 	msg.Pos = ev.Pos
 	m.place(msg)
@@ -534,6 +547,9 @@ func (m *Model) ownContent(ev session.MessageEvent) (from From, text string, ok 
 			text = m.s.ConsentAccepted
 		}
 		return FromVisitor, text, err == nil
+	case content.TypeHandoff:
+		text, ok = m.ownHandoff(ev)
+		return FromVisitor, text, ok
 	}
 	return 0, "", false
 }
@@ -549,6 +565,8 @@ func (m *Model) statusEvent(c *Changes, st session.Status) {
 			c.Alert = m.ClearAlert() || c.Alert
 		}
 	case session.StatusStopped:
+		m.lv.known = false
+		c.Typing = m.stopTyping() || c.Typing
 		// Nothing is sent any more: queued messages show as not sent (they stay
 		// stored, and go out if a later page load connects).
 		for _, msg := range m.msgs {
@@ -558,6 +576,8 @@ func (m *Model) statusEvent(c *Changes, st session.Status) {
 			}
 		}
 	case session.StatusOffline:
+		m.lv.known = false
+		c.Typing = m.stopTyping() || c.Typing
 		if !m.readyNow && m.tried {
 			m.failures++
 		}

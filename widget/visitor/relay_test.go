@@ -35,6 +35,10 @@ type testRelay struct {
 	erased   bool               // the conversation was erased
 	refuse   protocol.ErrorCode // when set, signed requests are refused with it
 	hellos   []helloOf
+	online   uint16             // agents online: the Presence sent after each Welcome
+	state    protocol.ConvState // the conversation's state
+	wants    int                // WantPerson frames received
+	typing   []bool             // Typing frames received, by state
 }
 
 type helloOf struct {
@@ -89,6 +93,7 @@ func (r *testRelay) handle(c *testConn, b []byte) {
 		c.hello, c.conv = true, ids.ConversationID(f.Site, f.SignKey)
 		r.hellos = append(r.hellos, helloOf{conn: c, key: f.SignKey})
 		c.push(reqID, &protocol.Welcome{Conv: c.conv, AckedSeq: r.lastSeq, Roster: r.roster})
+		c.push(0, &protocol.Presence{Online: r.online})
 		for i := f.Since; i < uint64(len(r.envs)); i++ {
 			if r.envs[i] != nil { // nil: replaced by a correction
 				c.push(0, &protocol.Deliver{Conv: c.conv, Pos: i + 1, Stored: 1750000000, Envelope: r.envs[i]})
@@ -125,6 +130,18 @@ func (r *testRelay) handle(c *testConn, b []byte) {
 		c.push(reqID, &protocol.ConsentReceipts{Conv: c.conv, Receipts: r.receipts})
 	case *protocol.Request:
 		r.request(c, reqID, f)
+	case *protocol.WantPerson:
+		if !c.hello || f.Conv != c.conv || r.state == protocol.StateLive {
+			r.t.Fatalf("relay: bad want-person in state %d", r.state)
+		}
+		r.wants++
+		r.state = protocol.StateWaiting
+		c.push(reqID, &protocol.ConvStateFrame{Conv: c.conv, State: r.state})
+	case *protocol.Typing:
+		if !c.hello || f.Conv != c.conv {
+			r.t.Fatal("relay: bad typing")
+		}
+		r.typing = append(r.typing, f.On)
 	default:
 		r.t.Fatalf("relay: unexpected frame %T", f)
 	}
@@ -176,6 +193,7 @@ type testWorld struct {
 	site     ids.SiteID
 	fp       ids.Fingerprint
 	agent    *envelope.Identity
+	owner    ed25519.PrivateKey
 	relay    *testRelay
 	flow     *flow.Flow
 	revision uint32
@@ -187,7 +205,7 @@ func newTestWorld(t *testing.T) *testWorld {
 	w := &testWorld{t: t, revision: 7, now: time.Unix(1750000000, 0)}
 	rand.Read(w.site[:])
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	w.fp = ids.OwnerFingerprint(ids.Key(pub))
+	w.fp, w.owner = ids.OwnerFingerprint(ids.Key(pub)), priv
 	var err error
 	if w.agent, err = envelope.NewIdentity(rand.Reader); err != nil {
 		t.Fatal(err)
@@ -198,7 +216,7 @@ func newTestWorld(t *testing.T) *testWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.relay = &testRelay{t: t, site: w.site, roster: raw}
+	w.relay = &testRelay{t: t, site: w.site, roster: raw, online: 1}
 	src, err := os.ReadFile("testdata/bot.json")
 	if err != nil {
 		t.Fatal(err)

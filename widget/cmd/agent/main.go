@@ -26,6 +26,7 @@ func main() {
 		Site:    attr("data-site"),
 		Relay:   attr("data-relay"),
 		DemoKey: attr("data-demo-key"),
+		Owner:   attr("data-owner"),
 		Rand:    jsbridge.Random,
 	}
 	p := &platform{}
@@ -60,7 +61,7 @@ func (p *platform) Dial(url string, h agent.Handlers) (session.Transport, error)
 	ws, err := jsbridge.DialWebSocket(url, jsbridge.SocketHandlers{
 		OnOpen:    h.OnOpen,
 		OnMessage: h.OnMessage,
-		OnClose:   func(int, string) { h.OnClose() },
+		OnClose:   func(code int, _ string) { h.OnClose(code) },
 	})
 	if err != nil {
 		return nil, err
@@ -81,6 +82,8 @@ func (p *platform) LoadCounter() uint64 {
 func (p *platform) SaveCounter(n uint64) {
 	jsbridge.StorageSet(agent.CounterKey, strconv.FormatUint(n, 10))
 }
+
+func (p *platform) Notify(title, body, tag string) { jsbridge.Notify(title, body, tag) }
 
 func (p *platform) FetchText(url string, done func(string, error)) { jsbridge.FetchText(url, done) }
 

@@ -39,6 +39,7 @@ const (
 	modeImport
 	modeUnlock
 	modeInbox
+	modeGenerate
 )
 
 func modeOf(p agent.Phase) mode {
@@ -47,6 +48,8 @@ func modeOf(p agent.Phase) mode {
 		return modeImport
 	case agent.PhaseLocked, agent.PhaseUnlocking:
 		return modeUnlock
+	case agent.PhaseGenerate, agent.PhaseGenerating:
+		return modeGenerate
 	}
 	return modeInbox
 }
@@ -88,6 +91,26 @@ type view struct {
 	// deleting the open conversation
 	listH, chatSec, delBtn, delBox, delConfirm, delCancel el
 	confirming                                            bool // the confirmation is shown for the open conversation
+
+	// creating a key (live.go)
+	gen struct {
+		name, site, owner, pass, pass2 *genField
+		submit, cancel, busy           el
+	}
+	focusGenError bool
+	// the public line
+	pub, pubLine, pubCopy, pubStatus, pubBackup, pubBackupHint el
+	shownPub                                                   string
+	// notifications, removal
+	notifyBtn, notifyNote, removedBox el
+	lastRemoved                       string
+	// live chat
+	groups                                                    [len(agent.Groups)]*groupSec
+	takeBtn, closeBtn, takenBy, typing, typingText, replySend el
+	closeBox, closeConfirm, closeCancel                       el
+	closing                                                   bool
+	shownTaken, shownTyping                                   string
+	shownVisitorTyping                                        bool
 }
 
 func newView(root el, app *agent.App) *view {
@@ -99,14 +122,20 @@ func newView(root el, app *agent.App) *view {
 	v.reconnect = E("button", Class("sa-secondary"), tid("agent-reconnect"), Attr("type", "button"), Text(t.Reconnect))
 	v.export = E("button", Class("sa-secondary"), tid("agent-export"), Attr("type", "button"), Text(t.ExportKey))
 	v.lock = E("button", Class("sa-secondary"), tid("agent-lock"), Attr("type", "button"), Text(t.Lock))
+	v.notifyBtn = E("button", Class("sa-secondary"), tid("agent-notify"), Attr("type", "button"), Text(t.NotifyEnable))
+	v.notifyNote = E("span", Class("sa-hint"), tid("agent-notify-status"), Attr("role", "status"))
 	header := E("header", Class("sa-header"), Kids(
 		E("h1", Text(t.Title)), v.who, E("span", Class("sa-spacer")),
-		v.status, v.retry, v.reconnect, v.export, v.lock))
+		v.status, v.retry, v.reconnect, v.notifyBtn, v.notifyNote, v.export, v.lock))
 	v.errBox = E("p", Class("sa-error"), tid("agent-error"), Attr("role", "alert"))
+	v.removedBox = E("p", Class("sa-error", "sa-removed"), tid("agent-removed"), Attr("role", "alert"))
 	v.notice = E("p", Class("sa-notice"), tid("agent-notice"), Attr("role", "status"))
 	v.body = E("div", Class("sa-body"))
 	root.Clear()
-	root.Append(header, v.errBox, v.notice, v.body)
+	root.Append(header, v.errBox, v.removedBox, v.notice, v.buildPub(), v.body)
+	setHidden(v.removedBox, true)
+	setHidden(v.notifyBtn, true)
+	v.notifyBtn.On("click", func(jsbridge.Event) { v.askNotify() })
 	setHidden(v.errBox, true)
 	setHidden(v.reconnect, true)
 	setHidden(v.export, true)
@@ -159,6 +188,13 @@ func (v *view) render() {
 		v.lastNotice = n
 		v.notice.SetText(n)
 	}
+	if r := a.RemovedText(); r != v.lastRemoved {
+		v.lastRemoved = r
+		v.removedBox.SetText(r)
+		setHidden(v.removedBox, r == "")
+	}
+	v.renderNotify()
+	v.renderPub()
 
 	// Body.
 	m := modeOf(phase)
@@ -191,18 +227,15 @@ func (v *view) render() {
 				v.pass.SetProp("selectionEnd", len(v.pass.Value()))
 			}
 		}
+	case modeGenerate:
+		v.renderGenerate()
 	case modeInbox:
 		v.renderList()
 		v.renderChat()
 	}
 	v.lastPhase = phase
 
-	title := v.t.Title
-	if phase == agent.PhaseReady {
-		if n := a.Inbox().TotalUnread(); n > 0 {
-			title = "(" + strconv.Itoa(n) + ") " + title
-		}
-	}
+	title := a.PageTitle()
 	if title != v.lastTitle {
 		v.lastTitle = title
 		jsbridge.SetTitle(title)
@@ -222,6 +255,8 @@ func (v *view) build(m mode) {
 		v.body.Append(v.buildUnlock())
 	case modeInbox:
 		v.body.Append(v.buildInbox())
+	case modeGenerate:
+		v.body.Append(v.buildGenerate())
 	}
 }
 
@@ -249,12 +284,16 @@ func (v *view) buildImport() el {
 			E("br"),
 			v.fileInput)),
 		E("p", Class("sa-hint"), Attr("id", "sa-keyfile-hint"), Text(t.ImportHint))))
+	genBtn := E("button", Attr("type", "button"), tid("agent-generate"), Text(t.Generate))
+	genBtn.On("click", func(jsbridge.Event) { a.StartGenerate() })
+	row := E("div", Class("sa-row"), Kids(genBtn))
 	v.demoBtn = el{}
 	if a.HasDemo() {
-		v.demoBtn = E("button", Attr("type", "button"), tid("agent-load-demo"), Text(t.LoadDemo))
+		v.demoBtn = E("button", Attr("type", "button"), Class("sa-secondary"), tid("agent-load-demo"), Text(t.LoadDemo))
 		v.demoBtn.On("click", func(jsbridge.Event) { a.LoadDemo() })
-		sec.Append(E("div", Class("sa-row"), Kids(v.demoBtn)))
+		row.Append(v.demoBtn)
 	}
+	sec.Append(row)
 	sec.Append(v.importBusy)
 	return sec
 }
@@ -299,7 +338,7 @@ func (v *view) buildInbox() el {
 	t, a := v.t, v.app
 	v.items = map[ids.ConvID]*convItem{}
 	v.msgs = map[uint64]*msgItem{}
-	v.list = E("ul", tid("agent-conversations"), Attr("aria-labelledby", "sa-list-h"))
+	v.list = v.buildGroups()
 	v.listEmpty = E("p", Class("sa-empty"), Text(t.NoConversations))
 	listH := E("h2", Attr("id", "sa-list-h"), Attr("tabindex", "-1"), Text(t.Conversations))
 	v.listH = listH
@@ -321,7 +360,11 @@ func (v *view) buildInbox() el {
 	v.chatTitle = E("h2", Attr("id", "sa-chat-h"), Attr("tabindex", "-1"))
 	v.delBtn = E("button", Attr("type", "button"), Class("sa-secondary", "sa-danger"), tid("agent-delete"),
 		Attr("aria-expanded", "false"), Attr("aria-controls", "sa-delete-box"), Text(t.Delete))
-	v.chatHead = E("div", Class("sa-chat-head"), Kids(v.back, v.chatTitle, E("span", Class("sa-spacer")), v.delBtn))
+	v.reply = E("textarea", Attr("id", "sa-reply"), tid("agent-reply"), Attr("rows", "3"),
+		Attr("aria-describedby", "sa-reply-hint sa-typing"), Attr("maxlength", strconv.Itoa(16384)))
+	v.buildLive()
+	v.chatHead = E("div", Class("sa-chat-head"), Kids(v.back, v.chatTitle, E("span", Class("sa-spacer")),
+		v.takeBtn, v.closeBtn, v.delBtn))
 	v.delConfirm = E("button", Attr("type", "button"), Class("sa-danger-solid"), tid("agent-delete-confirm"),
 		Text(t.DeleteConfirm))
 	v.delCancel = E("button", Attr("type", "button"), Class("sa-secondary"), tid("agent-delete-cancel"),
@@ -365,10 +408,11 @@ func (v *view) buildInbox() el {
 			v.receiptList))
 	setHidden(v.receipts, true)
 
-	v.reply = E("textarea", Attr("id", "sa-reply"), tid("agent-reply"), Attr("rows", "3"),
-		Attr("aria-describedby", "sa-reply-hint"), Attr("maxlength", strconv.Itoa(16384)))
 	send := E("button", Attr("type", "submit"), tid("agent-send"), Text(t.Send))
+	v.replySend = send
+	v.typing.SetAttr("id", "sa-typing")
 	v.replyForm = E("form", Class("sa-reply"), Kids(
+		v.typing,
 		E("label", Attr("for", "sa-reply"), Text(t.ReplyLabel)),
 		v.reply, send,
 		E("p", Class("sa-hint"), Attr("id", "sa-reply-hint"), Text(t.ReplyHint))))
@@ -399,10 +443,17 @@ func (v *view) buildInbox() el {
 		}
 	})
 	chat := E("section", Class("sa-chat"), Attr("aria-labelledby", "sa-chat-h"), Kids(
-		v.chatHead, v.delBox, v.placeholder, v.loading, v.receipts, v.log, v.replyForm))
+		v.chatHead, v.takenBy, v.closeBox, v.delBox, v.placeholder, v.loading, v.receipts, v.log, v.replyForm))
 	v.chatSec = chat
 	v.main = E("div", Class("sa-main"), Attr("data-view", "list"), Kids(nav, chat))
-	jsbridge.AfterFunc(0, func() { listH.Focus() })
+	jsbridge.AfterFunc(0, func() {
+		// A key just created: its public line is what to do next.
+		if a.Generated() && !v.pub.BoolProp("hidden") {
+			v.pubLine.Focus()
+			return
+		}
+		listH.Focus()
+	})
 	return v.main
 }
 
@@ -415,9 +466,11 @@ func (v *view) newLog() el {
 
 type convItem struct {
 	li, btn, id, time, badge, waiting el
-	label, timeText, iso              string
+	holder                            el
+	label, timeText, iso, holderText  string
 	unread                            int
 	current, isWaiting                bool
+	state                             string
 }
 
 func (v *view) newConvItem(id ids.ConvID) *convItem {
@@ -428,8 +481,10 @@ func (v *view) newConvItem(id ids.ConvID) *convItem {
 	it.badge = E("span", Class("sa-badge"), tid("agent-unread"), Attr("aria-hidden", "true"))
 	it.waiting = E("span", Class("sa-waiting"), Attr("aria-hidden", "true"), Text(v.t.Waiting))
 	setHidden(it.waiting, true)
+	it.holder = E("span", Class("sa-holder"), tid("agent-conv-holder"), Attr("aria-hidden", "true"))
+	setHidden(it.holder, true)
 	it.btn = E("button", Attr("type", "button"), Class("sa-conv"), tid("agent-conv"),
-		Attr("data-conv", id.String()), Kids(it.id, it.time, it.badge, it.waiting))
+		Attr("data-conv", id.String()), Kids(it.id, it.time, it.badge, it.waiting, it.holder))
 	it.li = E("li", Kids(it.btn))
 	it.btn.On("click", func(jsbridge.Event) {
 		v.focusChat = true
@@ -448,8 +503,8 @@ func (v *view) renderList() {
 	active := jsbridge.Active()
 	var focused *convItem
 	keep := make(map[ids.ConvID]bool, len(convs))
-	order := make([]el, len(convs))
-	for i, c := range convs {
+	var order [len(agent.Groups)][]el
+	for _, c := range convs {
 		keep[c.ID] = true
 		it := v.items[c.ID]
 		if it == nil {
@@ -505,6 +560,20 @@ func (v *view) renderList() {
 		if waiting {
 			label += ", " + t.Waiting
 		}
+		holder := a.HolderText(c)
+		if holder != it.holderText {
+			it.holderText = holder
+			it.holder.SetText(holder)
+			setHidden(it.holder, holder == "")
+		}
+		if holder != "" {
+			label += ", " + t.GroupLive + " " + holder
+		}
+		g := agent.GroupOf(c.State)
+		if st := g.String(); st != it.state {
+			it.state = st
+			it.btn.SetAttr("data-state", st)
+		}
 		if label != it.label {
 			it.label = label
 			it.btn.SetAttr("aria-label", label)
@@ -518,7 +587,7 @@ func (v *view) renderList() {
 				it.btn.RemoveAttr("aria-current")
 			}
 		}
-		order[i] = it.li
+		order[g] = append(order[g], it.li)
 	}
 	for id, it := range v.items {
 		if !keep[id] {
@@ -526,7 +595,15 @@ func (v *view) renderList() {
 			delete(v.items, id)
 		}
 	}
-	reorder(v.list, order)
+	for i, gs := range v.groups {
+		reorder(gs.list, order[i])
+		if n := len(order[i]); n != gs.count {
+			gs.count = n
+			gs.head.SetText(t.GroupTitle(agent.Groups[i]) + " (" + strconv.Itoa(n) + ")")
+			gs.sec.SetAttr("data-count", strconv.Itoa(n))
+			setHidden(gs.sec, n == 0)
+		}
+	}
 	if focused != nil && !focused.btn.Is(jsbridge.Active()) {
 		focused.btn.Focus()
 	}
@@ -604,13 +681,15 @@ func (v *view) renderChat() {
 		v.hasShown = false
 		v.confirming = false
 		v.renderDelete(false)
+		v.closing = false
+		v.renderLive()
 		return
 	}
 	if !v.hasShown || v.shown != c.ID {
 		if v.hasShown && a.Inbox().Get(v.shown) == nil {
 			v.purgeShown()
 		}
-		v.confirming = false
+		v.confirming, v.closing = false, false
 		v.saveDraft()
 		// A fresh live region, so that the history is not announced.
 		fresh := v.newLog()
@@ -626,6 +705,7 @@ func (v *view) renderChat() {
 	setHidden(v.loading, !c.Loading)
 	v.renderReceipts(c.Receipts)
 	v.renderDelete(false)
+	v.renderLive()
 
 	atEnd := v.log.AtEnd()
 	added := false

@@ -58,6 +58,8 @@ type app struct {
 	later   *jsbridge.Timer
 
 	root, status, alert, log, actions, input, send, hint jsbridge.Element
+	presence, notice, typing, label                      jsbridge.Element // live chat (live.go)
+	typingTimer                                          *jsbridge.Timer
 	field, fieldError                                    jsbridge.Element // the answer field of the current prompt
 	focusEl                                              jsbridge.Element // where the current prompt wants the focus
 	msgs                                                 map[int]msgView
@@ -197,12 +199,13 @@ func (a *app) build() {
 	el, attr, class, text := jsbridge.El, jsbridge.Attr, jsbridge.Class, jsbridge.Text
 	s := a.s
 	a.status = el("p", class("siegel-status"), attr("data-testid", "siegel-status"), text(a.model.Status()))
+	a.buildLive()
 	closeBtn := el("button", class("siegel-close"), attr("type", "button"), attr("aria-label", s.Close),
 		attr("title", s.Close), attr("data-testid", "siegel-close"), text("×"))
 	header := el("header", class("siegel-header"),
 		jsbridge.Children(
 			el("div", class("siegel-heading"), jsbridge.Children(
-				el("h1", class("siegel-title"), attr("id", "siegel-title"), text(s.Title)), a.status)),
+				el("h1", class("siegel-title"), attr("id", "siegel-title"), text(s.Title)), a.status, a.presence)),
 			closeBtn))
 	a.alert = el("div", class("siegel-alert"), attr("role", "alert"), attr("data-testid", "siegel-alert"))
 	a.log = el("div", class("siegel-messages"), attr("role", "log"), attr("aria-live", "polite"),
@@ -216,12 +219,12 @@ func (a *app) build() {
 	a.hint = el("p", class("siegel-hint"), attr("id", "siegel-hint"), attr("aria-live", "polite"),
 		attr("data-testid", "siegel-hint"))
 	form := el("form", class("siegel-composer"), attr("novalidate", ""), jsbridge.Children(
-		el("label", class("siegel-sr"), attr("for", "siegel-input"), text(s.InputLabel)),
+		a.label,
 		el("div", class("siegel-row"), jsbridge.Children(a.input, a.send)),
 		a.hint))
 	a.root.Clear()
 	a.root.AddClass("siegel")
-	a.root.Append(header, a.alert, a.log, a.actions, form)
+	a.root.Append(header, a.alert, a.notice, a.log, a.typing, a.actions, form)
 	a.buildMyData(header, closeBtn)
 
 	closeBtn.On("click", func(jsbridge.Event) { a.close() })
@@ -236,7 +239,17 @@ func (a *app) build() {
 			a.submit()
 		}
 	})
-	a.input.On("input", func(jsbridge.Event) { a.checkLength(false) })
+	a.input.On("input", func(jsbridge.Event) {
+		a.checkLength(false)
+		if a.chat != nil {
+			a.chat.Typed(a.input.Value())
+		}
+	})
+	a.input.On("blur", func(jsbridge.Event) {
+		if a.chat != nil {
+			a.chat.Blurred()
+		}
+	})
 	jsbridge.OnDocument("keydown", func(ev jsbridge.Event) {
 		switch ev.Key() {
 		case "Escape":
@@ -502,6 +515,7 @@ func (a *app) render(c visitor.Changes) {
 	if c.Alert {
 		a.alert.SetText(a.model.Alert())
 	}
+	a.renderLive(c)
 	if c.Unread && a.model.Hidden() {
 		a.parent.PostCount("unread", a.model.Unread())
 	}

@@ -18,7 +18,7 @@ func (a *app) renderPrompt() {
 	p := a.chat.Prompt()
 	a.actions.Clear()
 	a.field, a.fieldError, a.focusEl = jsbridge.Element{}, jsbridge.Element{}, jsbridge.Element{}
-	a.input.SetAttr("placeholder", s.Placeholder)
+	a.input.SetAttr("placeholder", a.placeholder())
 	switch p.Kind {
 	case visitor.PromptChoices:
 		group := el("div", class("siegel-choices"), attr("role", "group"), attr("aria-label", s.ChoicesLabel),
