@@ -3,12 +3,10 @@ package hub
 import (
 	"context"
 	"errors"
-	"time"
 
 	"siegel/relay/store"
 	"siegel/shared/ids"
 	"siegel/shared/protocol"
-	"siegel/shared/roster"
 )
 
 // request carries out a signed request (docs/PROTOCOL.md §6.5): a visitor
@@ -72,17 +70,13 @@ func (ss *session) stillInRoster(req uint32) bool {
 		ss.internal(req, "read roster", err)
 		return false
 	}
-	r, err := roster.Parse(raw)
+	r, err := ss.srv.rosters.parsed(ss.site, raw)
 	if err != nil {
 		ss.internal(req, "parse stored roster", err)
 		return false
 	}
-	if time.Unix(r.NotAfter, 0).Before(ss.srv.now()) {
-		ss.fail(req, protocol.CodeForbidden, "roster expired")
-		return false
-	}
-	if _, ok := r.AgentBySign(ss.key); !ok {
-		ss.fail(req, protocol.CodeForbidden, "key no longer in the roster")
+	if why := agentRefusal(r, ss.key, ss.srv.now(), "key no longer in the roster"); why != "" {
+		ss.fail(req, protocol.CodeForbidden, why)
 		return false
 	}
 	return true

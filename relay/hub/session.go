@@ -12,7 +12,6 @@ import (
 	"siegel/shared/envelope"
 	"siegel/shared/ids"
 	"siegel/shared/protocol"
-	"siegel/shared/roster"
 )
 
 // Store is what a session needs from the relay's storage.
@@ -73,6 +72,8 @@ type Server struct {
 	Log    *slog.Logger
 	Limits Limits
 	Now    func() time.Time
+
+	rosters rosterCache
 }
 
 func (s *Server) limits() Limits {
@@ -273,16 +274,12 @@ func (ss *session) hello(ctx context.Context, req uint32, h *protocol.Hello) boo
 	w := &protocol.Welcome{Roster: rawRoster}
 	switch h.Role {
 	case protocol.RoleAgent:
-		r, err := roster.Parse(rawRoster)
+		r, err := ss.srv.rosters.parsed(ss.site, rawRoster)
 		if err != nil {
 			return ss.internal(req, "parse stored roster", err)
 		}
-		if time.Unix(r.NotAfter, 0).Before(ss.srv.now()) {
-			ss.fail(req, protocol.CodeForbidden, "roster expired")
-			return false
-		}
-		if _, ok := r.AgentBySign(h.SignKey); !ok {
-			ss.fail(req, protocol.CodeForbidden, "key not in roster")
+		if why := agentRefusal(r, h.SignKey, ss.srv.now(), "key not in roster"); why != "" {
+			ss.fail(req, protocol.CodeForbidden, why)
 			return false
 		}
 		ss.role, ss.key = h.Role, h.SignKey
