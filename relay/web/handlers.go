@@ -54,13 +54,7 @@ func (s *Server) handleFrame(w http.ResponseWriter, r *http.Request) {
 		Flow:         base64.StdEncoding.EncodeToString(compiled),
 		FlowRevision: strconv.FormatUint(uint64(rev), 10),
 		Privacy:      webURL(site.PrivacyURL),
-		CSS:          s.Assets.URL("widget.css"),
-		WasmExec:     s.Assets.URL("wasm_exec.js"),
-		Boot:         s.Assets.URL("frame.js"),
-		Wasm:         s.Assets.URL("widget.wasm"),
-	}
-	if p.WasmExec == "" {
-		p.Wasm = ""
+		Boot:         s.boot("widget.css", "frame.js", "widget.wasm"),
 	}
 	if err := views.Frame(p).Render(r.Context(), w); err != nil {
 		s.Log.Error("render frame page", "err", err)
@@ -82,17 +76,11 @@ func (s *Server) handleRights(w http.ResponseWriter, r *http.Request) {
 	}
 	setPageHeaders(w, pagePolicy{connect: []string{s.wsBase()}})
 	p := views.RightsPage{
-		Site:     site.ID.String(),
-		Owner:    owner.String(),
-		Relay:    s.wsBase(),
-		Privacy:  webURL(site.PrivacyURL),
-		CSS:      s.Assets.URL("widget.css"),
-		WasmExec: s.Assets.URL("wasm_exec.js"),
-		Boot:     s.Assets.URL("frame.js"),
-		Wasm:     s.Assets.URL("widget.wasm"),
-	}
-	if p.WasmExec == "" {
-		p.Wasm = ""
+		Site:    site.ID.String(),
+		Owner:   owner.String(),
+		Relay:   s.wsBase(),
+		Privacy: webURL(site.PrivacyURL),
+		Boot:    s.boot("widget.css", "frame.js", "widget.wasm"),
 	}
 	if err := views.Rights(p).Render(r.Context(), w); err != nil {
 		s.Log.Error("render rights page", "err", err)
@@ -112,14 +100,8 @@ func webURL(u string) string {
 func (s *Server) handleAgent(w http.ResponseWriter, r *http.Request) {
 	setPageHeaders(w, pagePolicy{connect: []string{s.wsBase()}})
 	p := views.AgentPage{
-		Relay:    s.wsBase(),
-		CSS:      s.Assets.URL("agent.css"),
-		WasmExec: s.Assets.URL("wasm_exec.js"),
-		Boot:     s.Assets.URL("agent.js"),
-		Wasm:     s.Assets.URL("agent.wasm"),
-	}
-	if p.WasmExec == "" {
-		p.Wasm = ""
+		Relay: s.wsBase(),
+		Boot:  s.boot("agent.css", "agent.js", "agent.wasm"),
 	}
 	if s.DemoKey != nil {
 		p.DemoKey = "/demo/agent.key"
@@ -157,4 +139,19 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 	plainError(w, http.StatusOK, "Siegel relay. Agents: /agent")
+}
+
+// boot returns the asset URLs of a WebAssembly page; the app counts as not
+// built (Wasm empty) unless both its wasm and wasm_exec.js are.
+func (s *Server) boot(css, script, wasm string) views.Boot {
+	b := views.Boot{
+		CSS:      s.Assets.URL(css),
+		WasmExec: s.Assets.URL("wasm_exec.js"),
+		Script:   s.Assets.URL(script),
+		Wasm:     s.Assets.URL(wasm),
+	}
+	if b.WasmExec == "" {
+		b.Wasm = ""
+	}
+	return b
 }
